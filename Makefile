@@ -1,0 +1,42 @@
+# `make test` and `make bench` do all set-up on a fresh Debian machine (as root): the system
+# headers (xsimd, xtensor) with apt-get when missing, a venv, the package with its extras.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.fasttopk-installed
+SOURCES := $(shell find src python -type f) CMakeLists.txt pyproject.toml
+# PyTorch is an optional peer in the benchmark; this pin is the CPU build this project measures.
+TORCH  ?= torch==2.13.0
+
+.PHONY: test bench install system-deps clean
+
+system-deps:
+	@if [ ! -f /usr/include/xsimd/xsimd.hpp ] || [ ! -f /usr/include/xtensor/xtensor.hpp ]; then \
+	  echo "installing libxsimd-dev libxtensor-dev"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxsimd-dev libxtensor-dev; \
+	fi
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(STAMP): $(PY) $(SOURCES) | system-deps
+	$(PIP) install -q "scikit-build-core>=0.10" "pybind11>=2.12" "numpy>=1.22"
+	$(PIP) install -q --no-build-isolation -e ".[test,bench]"
+	touch $@
+
+install: $(STAMP)
+
+# The suite runs once per ISA this machine has (FASTTOPK_ARCH), so every kernel is checked.
+test: install
+	@set -e; for arch in $$($(PY) -c "import fasttopk._core as c; print(*c.available_archs())"); do \
+	  echo "=== pytest under FASTTOPK_ARCH=$$arch ==="; \
+	  FASTTOPK_ARCH=$$arch $(PY) -m pytest -q tests; \
+	done
+
+bench: install
+	-$(PIP) install -q "$(TORCH)" || echo "PyTorch not installed: its columns stay empty"
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf build $(VENV)

@@ -1,0 +1,144 @@
+// pybind11 module fasttopk._core: NumPy buffers in, kernels called with the GIL released.
+// It only converts. The Python layer has already checked arguments, made the last axis
+// contiguous, and allocated every output; what reaches here is 2-D.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "fasttopk/api.hpp"
+
+namespace py = pybind11;
+using fasttopk::index_t;
+using fasttopk::Rows;
+
+namespace {
+
+// A 2-D NumPy array of T as a Rows view, through an xtensor adaptor over its buffer (no copy).
+template <class T>
+Rows<T> rows_view(const py::array& a, const char* name, bool writable) {
+    if (a.ndim() != 2) throw py::value_error(std::string(name) + ": expected a 2-D array");
+    if (writable && !a.writeable()) throw py::value_error(std::string(name) + ": array is read-only");
+    const auto item = index_t(sizeof(T));
+    const index_t n_rows = a.shape(0), n_cols = a.shape(1);
+    if ((n_cols > 1 && a.strides(1) != item) || a.strides(0) % item != 0)
+        throw py::value_error(std::string(name) + ": the last axis must be contiguous");
+    T* data = static_cast<T*>(const_cast<void*>(a.data()));
+    const std::array<std::size_t, 2> shape{std::size_t(n_rows), std::size_t(n_cols)};
+    const std::array<std::ptrdiff_t, 2> strides{a.strides(0) / item, 1};
+    auto view = xt::adapt(data, std::size_t(n_rows > 0 ? (n_rows - 1) * strides[0] + n_cols : 0),
+                          xt::no_ownership(), shape, strides);
+    return fasttopk::rows_of(view);
+}
+
+index_t* int64_out(py::array a, index_t n, const char* name) {
+    if (!py::isinstance<py::array_t<std::int64_t>>(a) || a.ndim() != 1 || a.shape(0) != n ||
+        (n > 1 && a.strides(0) != 8) || !a.writeable())
+        throw py::value_error(std::string(name) + ": expected a writable contiguous int64 array of length " +
+                              std::to_string(n));
+    return static_cast<index_t*>(a.mutable_data());
+}
+
+const index_t* int64_in(const py::array& a, index_t n, const char* name) {
+    if (!py::isinstance<py::array_t<std::int64_t>>(a) || a.ndim() != 1 || a.shape(0) != n ||
+        (n > 1 && a.strides(0) != 8))
+        throw py::value_error(std::string(name) + ": expected a contiguous int64 array of length " +
+                              std::to_string(n));
+    return static_cast<const index_t*>(a.data());
+}
+
+// Calls fn.template operator()<T>() for the dtype of x, one of the four the kernels have.
+template <class Fn>
+auto by_dtype(const py::array& x, Fn&& fn) {
+    const auto kind = x.dtype().kind();
+    const auto size = x.dtype().itemsize();
+    if (kind == 'f' && size == 4) return fn(float{});
+    if (kind == 'f' && size == 8) return fn(double{});
+    if (kind == 'i' && size == 4) return fn(std::int32_t{});
+    if (kind == 'i' && size == 8) return fn(std::int64_t{});
+    throw py::type_error("unsupported dtype " + std::string(py::str(x.dtype())) +
+                         "; the core takes float32, float64, int32 or int64");
+}
+
+template <class T>
+void same_dtype(const py::array& a, const char* name) {
+    if (!py::isinstance<py::array_t<T>>(a) || a.dtype().kind() != py::dtype::of<T>().kind())
+        throw py::type_error(std::string(name) + ": dtype must match the input");
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "fasttopk's SIMD core; use the functions of the fasttopk package instead.";
+
+    m.def("simd_arch", [] { return std::string(fasttopk::active_kernels().name); });
+    m.def("available_archs", [] {
+        std::vector<std::string> names;
+        for (const auto* table : fasttopk::usable_kernel_tables()) names.emplace_back(table->name);
+        return names;
+    });
+    m.def("set_num_threads", &fasttopk::set_num_threads, py::arg("n"));
+    m.def("get_num_threads", &fasttopk::get_num_threads);
+
+    m.def("arg_reduce", [](const py::array& x, bool find_min, const py::array& out) {
+        by_dtype(x, [&](auto tag) {
+            using T = decltype(tag);
+            auto rows = fasttopk::as_const(rows_view<T>(x, "x", false));
+            index_t* o = int64_out(out, rows.n_rows, "out");
+            py::gil_scoped_release nogil;
+            fasttopk::arg_reduce<T>(rows, find_min, o);
+            return 0;
+        });
+    }, py::arg("x"), py::arg("find_min"), py::arg("out"));
+
+    m.def("softmax", [](const py::array& x, bool log, const py::array& out) {
+        by_dtype(x, [&](auto tag) {
+            using T = decltype(tag);
+            if constexpr (!std::is_floating_point_v<T>) {
+                throw py::type_error("softmax: the core takes float32 or float64");
+            } else {
+                auto rows = fasttopk::as_const(rows_view<T>(x, "x", false));
+                same_dtype<T>(out, "out");
+                auto o = rows_view<T>(out, "out", true);
+                if (o.n_rows != rows.n_rows || o.n_cols != rows.n_cols) throw py::value_error("out: wrong shape");
+                py::gil_scoped_release nogil;
+                fasttopk::softmax<T>(rows, log, o);
+            }
+            return 0;
+        });
+    }, py::arg("x"), py::arg("log"), py::arg("out"));
+
+    m.def("topk", [](const py::array& x, index_t k, bool largest, bool sorted, const py::array& values,
+                     const py::array& indices) {
+        by_dtype(x, [&](auto tag) {
+            using T = decltype(tag);
+            auto rows = fasttopk::as_const(rows_view<T>(x, "x", false));
+            same_dtype<T>(values, "values");
+            auto v = rows_view<T>(values, "values", true);
+            auto i = rows_view<index_t>(indices, "indices", true);
+            if (k < 0 || k > rows.n_cols) throw py::value_error("k: must lie in [0, n]");
+            if (v.n_rows != rows.n_rows || v.n_cols != k || i.n_rows != rows.n_rows || i.n_cols != k)
+                throw py::value_error("values/indices: wrong shape");
+            py::gil_scoped_release nogil;
+            fasttopk::topk<T>(rows, k, largest, sorted, v, i);
+            return 0;
+        });
+    }, py::arg("x"), py::arg("k"), py::arg("largest"), py::arg("sorted"), py::arg("values"), py::arg("indices"));
+
+    m.def("true_label_rank", [](const py::array& scores, const py::array& labels, const py::array& ranks) {
+        return by_dtype(scores, [&](auto tag) {
+            using T = decltype(tag);
+            auto rows = fasttopk::as_const(rows_view<T>(scores, "y_score", false));
+            const index_t* l = int64_in(labels, rows.n_rows, "labels");
+            for (index_t r = 0; r < rows.n_rows; ++r)
+                if (l[r] < 0 || l[r] >= rows.n_cols) throw py::value_error("labels: out of range");
+            index_t* o = int64_out(ranks, rows.n_rows, "ranks");
+            py::gil_scoped_release nogil;
+            return fasttopk::true_label_rank<T>(rows, l, o);
+        });
+    }, py::arg("scores"), py::arg("labels"), py::arg("ranks"),
+       "Ranks of the true labels; returns False if the scores hold NaN or infinity.");
+}

@@ -1,0 +1,110 @@
+// The C++ API: the same kernels as the Python module, over Rows views or xtensor expressions
+// (an xt::adapt over the caller's buffer costs no copy). Generic code: it dispatches to the
+// active ISA and splits rows over the thread pool; it knows nothing of Python.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <xtensor/xadapt.hpp>
+
+#include "fasttopk/dispatch.hpp"
+#include "fasttopk/parallel.hpp"
+
+namespace fasttopk {
+
+// The process-wide pool; set_num_threads swaps it while calls in flight keep theirs.
+class PoolHolder {
+   public:
+    static std::shared_ptr<ThreadPool> get() {
+        std::lock_guard<std::mutex> lock(mutex());
+        auto& p = pool();
+        if (!p) p = std::make_shared<ThreadPool>(default_thread_count());
+        return p;
+    }
+    static void resize(int n_threads) {
+        auto fresh = std::make_shared<ThreadPool>(n_threads);
+        std::lock_guard<std::mutex> lock(mutex());
+        pool() = std::move(fresh);
+    }
+
+   private:
+    static std::mutex& mutex() {
+        static std::mutex m;
+        return m;
+    }
+    static std::shared_ptr<ThreadPool>& pool() {
+        static auto* p = new std::shared_ptr<ThreadPool>();  // never destroyed: safe at exit
+        return *p;
+    }
+};
+
+inline void set_num_threads(int n) {
+    if (n < 1) throw std::invalid_argument("n_threads must be >= 1");
+    PoolHolder::resize(n);
+}
+inline int get_num_threads() { return PoolHolder::get()->size(); }
+
+// Runs kernel(row_begin, row_end) over the rows, in parallel when the work is large enough.
+template <class Fn>
+void for_row_ranges(index_t n_rows, index_t n_cols, Fn&& kernel) {
+    const index_t work = n_rows * std::max<index_t>(n_cols, 1);
+    if (work < min_parallel_elements || n_rows < 2) {
+        if (n_rows > 0) kernel(index_t(0), n_rows);
+        return;
+    }
+    auto pool = PoolHolder::get();
+    // Several chunks per thread, so that uneven rows (hostile top-k rows) balance out.
+    const index_t chunks = std::min<index_t>(n_rows, pool->size() * 4);
+    pool->for_each_range(n_rows, chunks, [&](index_t b, index_t e) { kernel(b, e); });
+}
+
+template <class T>
+void arg_reduce(Rows<const T> x, bool find_min, index_t* out) {
+    auto fn = active_kernels().of<T>().arg_reduce;
+    for_row_ranges(x.n_rows, x.n_cols, [&](index_t b, index_t e) { fn(x.slice(b, e), find_min, out + b); });
+}
+
+template <class T>
+void softmax(Rows<const T> x, bool log, Rows<T> out) {
+    auto fn = active_kernels().of<T>().softmax;
+    if (!fn) throw std::invalid_argument("softmax needs floating-point input");
+    for_row_ranges(x.n_rows, x.n_cols, [&](index_t b, index_t e) { fn(x.slice(b, e), log, out.slice(b, e)); });
+}
+
+template <class T>
+void topk(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values, Rows<index_t> indices) {
+    if (k < 0 || k > x.n_cols) throw std::invalid_argument("k must lie in [0, n_cols]");
+    auto fn = active_kernels().of<T>().topk;
+    for_row_ranges(x.n_rows, x.n_cols, [&](index_t b, index_t e) {
+        fn(x.slice(b, e), k, largest, sorted, values.slice(b, e), indices.slice(b, e));
+    });
+}
+
+// Returns false if the scores hold NaN or +-inf. labels[r] must lie in [0, n_cols).
+template <class T>
+bool true_label_rank(Rows<const T> scores, const index_t* labels, index_t* ranks) {
+    auto fn = active_kernels().of<T>().true_label_rank;
+    std::atomic<bool> finite{true};
+    for_row_ranges(scores.n_rows, scores.n_cols, [&](index_t b, index_t e) {
+        if (!fn(scores.slice(b, e), labels + b, ranks + b)) finite = false;
+    });
+    return finite;
+}
+
+// xtensor entry points: any 2-D expression with a data pointer and a unit last stride, such as
+// xt::adapt(ptr, size, xt::no_ownership(), shape, strides) over a NumPy buffer.
+template <class E>
+auto rows_of(E& e) -> Rows<std::remove_reference_t<decltype(*e.data())>> {
+    using T = std::remove_reference_t<decltype(*e.data())>;
+    if (e.dimension() != 2) throw std::invalid_argument("expected a 2-D array");
+    const index_t n_rows = index_t(e.shape()[0]), n_cols = index_t(e.shape()[1]);
+    if (n_cols > 1 && e.strides()[1] != 1) throw std::invalid_argument("the last axis must be contiguous");
+    return Rows<T>{e.data(), n_rows, n_cols, index_t(e.strides()[0])};
+}
+
+template <class T>
+Rows<const T> as_const(Rows<T> r) {
+    return Rows<const T>{r.data, r.n_rows, r.n_cols, r.row_stride};
+}
+
+}  // namespace fasttopk

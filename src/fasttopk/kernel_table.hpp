@@ -1,0 +1,32 @@
+// Fills a KernelTable with every kernel instantiated for one ISA. Included once, by the
+// ISA's own translation unit.
+#pragma once
+#include "fasttopk/argmax.hpp"
+#include "fasttopk/rank.hpp"
+#include "fasttopk/select.hpp"
+#include "fasttopk/softmax.hpp"
+
+namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
+
+template <class A, class T>
+TypedKernels<T> typed_kernels() {
+    TypedKernels<T> k;
+    k.arg_reduce = &arg_reduce_rows<A, T>;
+    if constexpr (std::is_floating_point_v<T>) k.softmax = &softmax_rows<A, T>;
+    k.topk = &topk_rows<A, T>;
+    k.true_label_rank = &true_label_rank_rows<A, T>;
+    return k;
+}
+
+template <class A>
+KernelTable make_kernel_table(const char* name) {
+    KernelTable table;
+    table.name = name;
+    table.f32 = typed_kernels<A, float>();
+    table.f64 = typed_kernels<A, double>();
+    table.i32 = typed_kernels<A, std::int32_t>();
+    table.i64 = typed_kernels<A, std::int64_t>();
+    return table;
+}
+
+}  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE

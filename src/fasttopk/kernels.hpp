@@ -1,0 +1,46 @@
+// The dispatch table: one entry per kernel and dtype, filled once per ISA by src/isa/<isa>.cpp.
+// Only plain data lives here so that every translation unit may include it.
+#pragma once
+#include <cstdint>
+#include <type_traits>
+#include "fasttopk/arrays.hpp"
+
+namespace fasttopk {
+
+template <class T>
+struct TypedKernels {
+    // out[r] = index of the first maximum (minimum) of row r; the first NaN if the row has one.
+    void (*arg_reduce)(Rows<const T> x, bool find_min, index_t* out) = nullptr;
+    // softmax or log_softmax of every row, written to out (which may alias x exactly).
+    void (*softmax)(Rows<const T> x, bool log, Rows<T> out) = nullptr;
+    // The k best of every row in the order of select.hpp; k <= n_cols.
+    void (*topk)(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values,
+                 Rows<index_t> indices) = nullptr;
+    // ranks[r] = scikit-learn's rank of column labels[r] in row r (0 = first).
+    // Returns false if the rows hold NaN or +-inf (then ranks are unspecified).
+    bool (*true_label_rank)(Rows<const T> scores, const index_t* labels, index_t* ranks) = nullptr;
+};
+
+struct KernelTable {
+    const char* name = nullptr;
+    TypedKernels<float> f32;
+    TypedKernels<double> f64;
+    TypedKernels<std::int32_t> i32;
+    TypedKernels<std::int64_t> i64;
+
+    template <class T>
+    const TypedKernels<T>& of() const {
+        if constexpr (std::is_same_v<T, float>) return f32;
+        else if constexpr (std::is_same_v<T, double>) return f64;
+        else if constexpr (std::is_same_v<T, std::int32_t>) return i32;
+        else return i64;
+    }
+};
+
+// One per ISA the build has; defined in src/isa/<isa>.cpp.
+extern const KernelTable kernel_table_sse2;
+extern const KernelTable kernel_table_avx2;
+extern const KernelTable kernel_table_avx512;
+extern const KernelTable kernel_table_neon64;
+
+}  // namespace fasttopk

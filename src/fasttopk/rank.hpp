@@ -1,0 +1,57 @@
+// scikit-learn's rank of the true class, without sorting:
+//   rank(t) = #{j : s_j > s_t} + #{j > t : s_j == s_t}
+// (scikit-learn's stable ascending argsort, reversed, puts the higher index first among equal
+// scores). One pass per row, which also checks that every score is finite.
+#pragma once
+#include "fasttopk/simd.hpp"
+
+namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
+
+// Counts x[j] > s (or >= s when OrEqual) over [begin, end); folds x - x into `finite_probe`,
+// which turns NaN at the first NaN or infinity.
+template <bool OrEqual, class A, class T>
+index_t count_above(const T* x, index_t begin, index_t end, T s, T& finite_probe) {
+    using B = batch<T, A>;
+    constexpr index_t width = B::size;
+    const B target(s), one(T(1)), zero(T(0));
+    B counts(T(0));
+    B probe(T(0));
+    index_t j = begin;
+    // Float lanes count exactly up to 2^digits; flush before that.
+    constexpr index_t flush_every = std::is_floating_point_v<T> ? (index_t(1) << 20) * width : index_t(1) << 40;
+    index_t total = 0;
+    const index_t simd_end = begin + whole_steps(end - begin, width);
+    while (j < simd_end) {
+        const index_t stop = std::min(simd_end, j + flush_every);
+        for (; j < stop; j += width) {
+            B v = load<T, A>(x + j);
+            auto hit = OrEqual ? (v >= target) : (v > target);
+            counts = counts + xsimd::select(hit, one, zero);
+            if constexpr (std::is_floating_point_v<T>) probe = probe + (v - v);
+        }
+        total += index_t(xsimd::hadd(counts));
+        counts = B(T(0));
+    }
+    if constexpr (std::is_floating_point_v<T>) finite_probe += xsimd::hadd(probe);
+    for (; j < end; ++j) {
+        total += OrEqual ? (x[j] >= s) : (x[j] > s);
+        if constexpr (std::is_floating_point_v<T>) finite_probe += x[j] - x[j];
+    }
+    return total;
+}
+
+template <class A, class T>
+bool true_label_rank_rows(Rows<const T> scores, const index_t* labels, index_t* ranks) {
+    T finite_probe = T(0);
+    for (index_t r = 0; r < scores.n_rows; ++r) {
+        const T* row = scores.row(r);
+        const index_t t = labels[r];
+        const T s = row[t];
+        ranks[r] = count_above<false, A>(row, 0, t + 1, s, finite_probe) +
+                   count_above<true, A>(row, t + 1, scores.n_cols, s, finite_probe);
+    }
+    if constexpr (std::is_floating_point_v<T>) return finite_probe == finite_probe;
+    return true;
+}
+
+}  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE
