@@ -46,34 +46,89 @@ inline key_t<T> order_key(T x, key_t<T> flip) {
     }
 }
 
-template <class A, class T>
-inline batch<key_t<T>, A> order_keys(batch<T, A> x, batch<key_t<T>, A> flip) {
+// The value whose key is `key` (the canonical NaN for the NaN key): inverse of order_key.
+template <class T>
+inline T key_value(key_t<T> key, key_t<T> flip) {
     if constexpr (std::is_integral_v<T>) {
-        return x ^ flip;
+        return key ^ flip;
     } else {
         using K = key_t<T>;
-        using KB = batch<K, A>;
         constexpr K low_bits = std::numeric_limits<K>::max();
-        const batch<T, A> canonical_nan(std::numeric_limits<T>::quiet_NaN());
-        batch<T, A> canonical = xsimd::select(x != x, canonical_nan, x + batch<T, A>(T(0)));
-        KB bits = xsimd::bitwise_cast<KB>(canonical);
-        return bits ^ ((bits >> int(8 * sizeof(K) - 1)) & KB(low_bits)) ^ flip;
+        K bits = key ^ flip;
+        bits ^= (bits >> (8 * sizeof(K) - 1)) & low_bits;
+        T value;
+        std::memcpy(&value, &bits, sizeof value);
+        return value;
     }
 }
 
-// A selected element: its key and its column.
-template <class K>
-struct Ranked {
-    K key;
-    index_t index;
+// Which lanes of a batch rank strictly above a threshold key (or at it too, when inclusive),
+// by plain comparisons on the values instead of a key per element. For largest, NaN ranks
+// first: it beats every non-NaN threshold. For smallest, NaN ranks last: it beats nothing, and
+// every other value beats a NaN threshold. Exact: the lanes set are exactly those whose key
+// compares so with the threshold.
+template <class A, class T>
+class Beats {
+   public:
+    using K = key_t<T>;
+
+    Beats(K threshold, bool largest, bool inclusive) {
+        const T t = key_value<T>(threshold, largest ? K(0) : K(-1));
+        limit_ = batch<T, A>(t);
+        if (t != t) {  // only floats get here
+            if (largest) mode_ = inclusive ? is_nan : nothing;
+            else mode_ = inclusive ? everything : not_nan;
+        } else if (largest) {
+            constexpr bool nan_wins = !std::is_integral_v<T>;
+            mode_ = inclusive ? (nan_wins ? at_least_or_nan : at_least) : (nan_wins ? above_or_nan : above);
+        } else {
+            mode_ = inclusive ? at_most : below;
+        }
+    }
+
+    // True when no value can beat the threshold any more (k NaNs found with largest=True).
+    bool none() const { return mode_ == nothing; }
+
+    xsimd::batch_bool<T, A> operator()(batch<T, A> x) const {
+        switch (mode_) {
+            case above: return x > limit_;
+            case at_least: return x >= limit_;
+            case below: return x < limit_;
+            case at_most: return x <= limit_;
+            case above_or_nan: return (x > limit_) | (x != x);
+            case at_least_or_nan: return (x >= limit_) | (x != x);
+            case is_nan: return x != x;
+            case not_nan: return x == x;
+            case everything: return (x == x) | (x != x);
+            default: return (x != x) & (x == x);
+        }
+    }
+
+   private:
+    enum Mode { above, at_least, below, at_most, above_or_nan, at_least_or_nan, is_nan, not_nan, everything, nothing };
+    batch<T, A> limit_;
+    Mode mode_;
 };
 
-// True when a ranks before b: larger key, then lower index.
-template <class K>
+// A selected element packed into one unsigned integer that orders as the rule does: the key
+// (sign bit flipped, so unsigned order is signed order) above the complemented index (so a
+// lower index is a larger item). Larger item = ranks first; one integer compare per step.
+// Item is uint64 (32-bit keys, rows shorter than 2^32) or unsigned __int128.
+template <class K, class Item>
+struct Packed {
+    static constexpr int index_bits = 4 * sizeof(Item);
+    using UK = std::make_unsigned_t<K>;
+    using UIndex = std::conditional_t<index_bits == 32, std::uint32_t, std::uint64_t>;
+    static constexpr UK sign = UK(1) << (8 * sizeof(K) - 1);
+
+    static Item pack(K key, index_t j) { return (Item(UK(key) ^ sign) << index_bits) | Item(UIndex(~UIndex(j))); }
+    static index_t index(Item item) { return index_t(UIndex(~UIndex(item))); }
+    static K key(Item item) { return K(UK(item >> index_bits) ^ sign); }
+};
+
+template <class Item>
 struct RanksBefore {
-    bool operator()(const Ranked<K>& a, const Ranked<K>& b) const {
-        return a.key > b.key || (a.key == b.key && a.index < b.index);
-    }
+    bool operator()(Item a, Item b) const { return a > b; }
 };
 
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE

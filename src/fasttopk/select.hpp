@@ -1,118 +1,238 @@
 // Row-wise top-k selection.
 //
-// Small k (the common case): one pass per row. The k best seen so far define a threshold key;
-// each SIMD block is compared with it and only blocks holding a key strictly above it are looked
-// at element by element. Survivors go to a buffer of k + slack entries; when it fills, a
-// selection cuts it back to k and raises the threshold. A row costs one read plus O(k log k),
-// and stays linear on hostile rows (ascending, all equal, all NaN): the buffer is cut at most
-// once per `slack` survivors, and slack >= k.
-//
-// Large k (k near n): every key goes to the buffer, one selection finds the k best, and only
-// those are sorted. Both paths share the buffer and the final step.
+// Small k (the common case), two cheap passes over a row that stays in cache between them:
+//  1. Lane bound: each SIMD lane keeps its best element (one min/max per element); the k-th
+//     best of those lane champions is a lower bound on the row's k-th best (they are k
+//     distinct elements), and usually a tight one.
+//  2. Filter: each block of batches is compared with the threshold (plain value comparisons,
+//     see Beats) and only lanes that pass are touched, one by one through the mask bits.
+//     Survivors go to a buffer; when k + slack of them have gathered, a selection cuts the
+//     buffer back to k and raises the threshold to the k-th best. Each cut, O(k + slack), is
+//     paid for by slack >= k survivors, so hostile rows (ascending, all equal, all NaN) stay
+//     linear.
+// Large k (k near n): every element goes to the buffer and one selection finds the k best.
+// Either way only the k winners are sorted, as packed integers (see Packed in order.hpp).
 #pragma once
 #include <algorithm>
-#include <memory>
 
 #include "fasttopk/order.hpp"
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
-// Survivors accumulated between two cuts; at least k so that cuts are amortised O(1) per
-// survivor, at least a few blocks so that a small k does not cut on every block.
-inline index_t select_slack(index_t k) { return std::max<index_t>(k, 256); }
+inline index_t select_slack(index_t k) { return std::max<index_t>(k, 16); }
 
-template <class A, class T>
+template <class K>
+struct KeyFirst {
+    bool operator()(K a, K b) const { return a > b; }
+};
+
+// The k-th largest of keys[0, count): insertion into a sorted top-k for small k (a handful of
+// compares per key once the top fills), a selection otherwise. Reorders keys.
+template <class K>
+K kth_largest(K* keys, index_t count, index_t k) {
+    constexpr index_t small = 16;
+    if (k > small) {
+        std::nth_element(keys, keys + (k - 1), keys + count, KeyFirst<K>{});
+        return keys[k - 1];
+    }
+    K top[small];
+    index_t filled = 0;
+    for (index_t i = 0; i < count; ++i) {
+        const K key = keys[i];
+        if (filled == k && key <= top[k - 1]) continue;
+        index_t at = filled < k ? filled++ : k - 1;
+        for (; at > 0 && top[at - 1] < key; --at) top[at] = top[at - 1];
+        top[at] = key;
+    }
+    return top[k - 1];
+}
+
+template <class A, class T, class Item>
 struct TopKRowSelector {
     using K = key_t<T>;
-    using KB = batch<K, A>;
-    static constexpr index_t width = batch<T, A>::size;
+    using B = batch<T, A>;
+    using P = Packed<K, Item>;
+    static constexpr index_t width = B::size;
     static constexpr index_t unroll = 4;
     static constexpr index_t block = width * unroll;
-    static_assert(batch<K, A>::size == width, "keys and values must have the same lane count");
+    static constexpr index_t lanes = 2 * block;  // lane champions for the bound
 
     index_t k;
     index_t capacity;
+    bool largest;
     K flip;
-    std::unique_ptr<Ranked<K>[]> buffer;
+    Scratch<Item> buffer;
 
-    TopKRowSelector(index_t n_cols, index_t k_, bool largest)
+    TopKRowSelector(index_t n_cols, index_t k_, bool largest_)
         : k(k_),
           capacity(std::min(n_cols, k_ + select_slack(k_) + block)),
-          flip(largest ? K(0) : K(-1)),
-          buffer(new Ranked<K>[capacity]) {}
+          largest(largest_),
+          flip(largest_ ? K(0) : K(-1)),
+          buffer(std::max<index_t>(capacity, short_row)) {}
+
+    // Short rows: each element's rank is the number of elements that rank before it, counted
+    // without branches; the first k ranks are written in place (so always sorted).
+    static constexpr index_t short_row = 32;
+    void place_by_rank(const T* row, index_t n, T* values_out, index_t* indices_out) {
+        Item* buf = buffer.get();
+        index_t by_rank[short_row];
+        for (index_t j = 0; j < n; ++j) buf[j] = P::pack(order_key<T>(row[j], flip), j);
+        for (index_t i = 0; i < n; ++i) {
+            const Item item = buf[i];
+            index_t rank = 0;
+            for (index_t j = 0; j < n; ++j) rank += buf[j] > item;
+            by_rank[rank] = i;
+        }
+        for (index_t r = 0; r < k; ++r) {
+            indices_out[r] = by_rank[r];
+            values_out[r] = row[by_rank[r]];
+        }
+    }
 
     // Keeps the k best of buffer[0, size) at its front; returns the k-th best key.
     K cut_to_k(index_t size) {
-        Ranked<K>* b = buffer.get();
-        std::nth_element(b, b + (k - 1), b + size, RanksBefore<K>{});
-        return b[k - 1].key;
+        Item* b = buffer.get();
+        std::nth_element(b, b + (k - 1), b + size, RanksBefore<Item>{});
+        return P::key(b[k - 1]);
     }
 
     void run(const T* row, index_t n, bool sorted, T* values_out, index_t* indices_out) {
         if (k == 0) return;
-        Ranked<K>* buf = buffer.get();
+        Item* buf = buffer.get();
         index_t size;
+        if (n <= short_row) {
+            place_by_rank(row, n, values_out, indices_out);
+            return;
+        }
         if (n <= capacity) {
-            for (index_t j = 0; j < n; ++j) buf[j] = {order_key<T>(row[j], flip), j};
+            for (index_t j = 0; j < n; ++j) buf[j] = P::pack(order_key<T>(row[j], flip), j);
             size = n;
         } else {
             size = scan(row, n);
         }
         if (size > k) cut_to_k(size);
-        if (sorted) std::sort(buf, buf + k, RanksBefore<K>{});
+        if (sorted) std::sort(buf, buf + k, RanksBefore<Item>{});
         for (index_t i = 0; i < k; ++i) {
-            indices_out[i] = buf[i].index;
-            values_out[i] = row[buf[i].index];
+            const index_t j = P::index(buf[i]);
+            indices_out[i] = j;
+            values_out[i] = row[j];
         }
     }
 
-    // One pass over a row longer than the buffer; returns how many survivors the buffer holds.
-    index_t scan(const T* row, index_t n) {
-        Ranked<K>* buf = buffer.get();
-        K threshold = std::numeric_limits<K>::max();
-        for (index_t j = 0; j < k; ++j) {
-            K key = order_key<T>(row[j], flip);
-            buf[j] = {key, j};
-            threshold = std::min(threshold, key);
+    // Pass 1: the k-th best key among the best element of each lane. Worth it when every lane
+    // sees a few elements and k is well below the number of lanes; more accumulators (lanes)
+    // for long rows, to hide the latency of min/max and to serve larger k.
+    bool lane_bound(const T* row, index_t n, K& bound) const {
+        constexpr index_t most = lanes / width;
+        if (n >= 4 * lanes && 2 * k <= lanes) return lane_bound_with<most>(row, n, bound);
+        if (n >= 8 * width && 2 * k <= 2 * width) return lane_bound_with<2>(row, n, bound);
+        if (n >= 2 * width && 2 * k <= width) return lane_bound_with<1>(row, n, bound);
+        return false;
+    }
+
+    template <index_t Accumulators>
+    bool lane_bound_with(const T* row, index_t n, K& bound) const {
+        constexpr index_t step = Accumulators * width;
+        B champ[Accumulators];
+        for (index_t u = 0; u < Accumulators; ++u) champ[u] = load<T, A>(row + u * width);
+        for (index_t j = step; j + step <= n; j += step) {
+            for (index_t u = 0; u < Accumulators; ++u) {
+                const B v = load<T, A>(row + j + u * width);
+                champ[u] = largest ? xsimd::max(champ[u], v) : xsimd::min(champ[u], v);
+            }
         }
-        index_t size = k;
-        const KB flips(flip);
-        alignas(64) K keys[block];
-        index_t j = k;
-        const index_t block_end = j + whole_steps(n - j, block);
-        for (; j < block_end; j += block) {
-            const KB limit(threshold);
-            KB kb[unroll];
-            auto beats = (kb[0] = order_keys<A, T>(load<T, A>(row + j), flips)) > limit;
-            for (index_t u = 1; u < unroll; ++u) {
-                kb[u] = order_keys<A, T>(load<T, A>(row + j + u * width), flips);
-                beats = beats | (kb[u] > limit);
+        // min/max return one of their operands, so every lane holds a distinct element of the
+        // row. Fold lanes pairwise while 2k champions remain: fewer keys to select from.
+        index_t used = Accumulators;
+        while (used > 1 && 2 * k <= (used / 2) * width) {
+            used /= 2;
+            for (index_t u = 0; u < used; ++u)
+                champ[u] = largest ? xsimd::max(champ[u], champ[u + used]) : xsimd::min(champ[u], champ[u + used]);
+        }
+        alignas(64) T values[step];
+        K keys[step];
+        const index_t count = used * width;
+        for (index_t u = 0; u < used; ++u) champ[u].store_aligned(values + u * width);
+        for (index_t i = 0; i < count; ++i) keys[i] = order_key<T>(values[i], flip);
+        bound = kth_largest(keys, count, k);
+        return true;
+    }
+
+    // Appends the lanes of row[base, base + width) set in `bits`.
+    index_t take(const T* row, index_t base, std::uint64_t bits, index_t size) {
+        Item* buf = buffer.get();
+        while (bits) {
+            const index_t j = base + lowest_bit(bits);
+            bits &= bits - 1;
+            buf[size++] = P::pack(order_key<T>(row[j], flip), j);
+        }
+        return size;
+    }
+
+    // Pass 2 over a row longer than the buffer (so n >= k + block); returns the survivors.
+    index_t scan(const T* row, index_t n) {
+        Item* buf = buffer.get();
+        index_t size = 0, j = 0;
+        K threshold;
+        bool inclusive = lane_bound(row, n, threshold);
+        if (!inclusive) {  // no bound: the first k elements give one
+            threshold = std::numeric_limits<K>::max();
+            for (; j < k; ++j) {
+                const K key = order_key<T>(row[j], flip);
+                buf[size++] = P::pack(key, j);
+                threshold = std::min(threshold, key);
             }
-            if (!xsimd::any(beats)) continue;
-            for (index_t u = 0; u < unroll; ++u) kb[u].store_aligned(keys + u * width);
-            for (index_t i = 0; i < block; ++i) {
-                if (keys[i] > threshold) buf[size++] = {keys[i], j + i};
-            }
-            if (size > capacity - block) {
+        }
+        Beats<A, T> beats(threshold, largest, inclusive);
+        const index_t cut_at = k + select_slack(k);
+        for (; j + block <= n; j += block) {
+            if (beats.none()) return size;
+            const auto m0 = beats(load<T, A>(row + j));
+            const auto m1 = beats(load<T, A>(row + j + width));
+            const auto m2 = beats(load<T, A>(row + j + 2 * width));
+            const auto m3 = beats(load<T, A>(row + j + 3 * width));
+            if (!xsimd::any((m0 | m1) | (m2 | m3))) continue;
+            size = take(row, j, mask_bits(m0), size);
+            size = take(row, j + width, mask_bits(m1), size);
+            size = take(row, j + 2 * width, mask_bits(m2), size);
+            size = take(row, j + 3 * width, mask_bits(m3), size);
+            if (size > cut_at) {
                 threshold = cut_to_k(size);
                 size = k;
+                beats = Beats<A, T>(threshold, largest, false);
             }
         }
-        for (; j < n; ++j) {
-            K key = order_key<T>(row[j], flip);
-            if (key > threshold) buf[size++] = {key, j};
+        for (; j + width <= n; j += width) {
+            size = take(row, j, mask_bits(beats(load<T, A>(row + j))), size);
+        }
+        if (j < n) {
+            // The last partial batch: reload the row's final `width` lanes, keep the unseen.
+            const index_t base = n - width;
+            const std::uint64_t unseen = ~((std::uint64_t(1) << (j - base)) - 1);
+            size = take(row, base, mask_bits(beats(load<T, A>(row + base))) & unseen, size);
         }
         return size;
     }
 };
 
+template <class A, class T, class Item>
+void topk_rows_with(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values,
+                    Rows<index_t> indices) {
+    TopKRowSelector<A, T, Item> selector(x.n_cols, k, largest);
+    for (index_t r = 0; r < x.n_rows; ++r) {
+        if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
+        selector.run(x.row(r), x.n_cols, sorted, values.row(r), indices.row(r));
+    }
+}
+
 template <class A, class T>
 void topk_rows(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values,
                Rows<index_t> indices) {
-    TopKRowSelector<A, T> selector(x.n_cols, k, largest);
-    for (index_t r = 0; r < x.n_rows; ++r) {
-        selector.run(x.row(r), x.n_cols, sorted, values.row(r), indices.row(r));
-    }
+    // 32-bit keys and indices pack into 64 bits; anything wider takes 128.
+    if (sizeof(key_t<T>) == 4 && x.n_cols <= index_t(0xffffffff))
+        topk_rows_with<A, T, std::uint64_t>(x, k, largest, sorted, values, indices);
+    else
+        topk_rows_with<A, T, unsigned __int128>(x, k, largest, sorted, values, indices);
 }
 
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE

@@ -26,7 +26,78 @@ inline batch<T, A> load(const T* p) {
     return batch<T, A>::load_unaligned(p);
 }
 
+// A heap array owned by one kernel call. Our own type rather than std::unique_ptr<T[]>, whose
+// instantiations on plain T would be shared (and folded) across the ISA translation units.
+template <class T>
+class Scratch {
+   public:
+    explicit Scratch(index_t n) : data_(new T[n > 0 ? n : 1]) {}
+    ~Scratch() { delete[] data_; }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    T* get() const { return data_; }
+
+   private:
+    T* data_;
+};
+
 // A row-pointer aid: how many elements of a row a loop of `step` can cover.
 inline index_t whole_steps(index_t n, index_t step) { return n - n % step; }
+
+// Bit i set when lane i of the mask is true. xsimd 8.1 has no batch_bool::mask(), so each x86
+// register kind gets its native movemask (AVX-512 masks already are bit masks); other
+// architectures go through memory.
+#if defined(__SSE2__)
+inline std::uint64_t sign_bits(__m128 r) { return unsigned(_mm_movemask_ps(r)); }
+inline std::uint64_t sign_bits(__m128d r) { return unsigned(_mm_movemask_pd(r)); }
+#endif
+#if defined(__AVX__)
+inline std::uint64_t sign_bits(__m256 r) { return unsigned(_mm256_movemask_ps(r)); }
+inline std::uint64_t sign_bits(__m256d r) { return unsigned(_mm256_movemask_pd(r)); }
+#endif
+
+template <class T, class A>
+inline std::uint64_t mask_bits(const xsimd::batch_bool<T, A>& b) {
+    using R = typename xsimd::batch_bool<T, A>::register_type;
+    const R r = b;
+    if constexpr (std::is_integral_v<R>) {
+        return std::uint64_t(r);
+#if defined(__AVX__)
+    } else if constexpr (std::is_same_v<R, __m256> || std::is_same_v<R, __m256d>) {
+        return sign_bits(r);
+    } else if constexpr (std::is_same_v<R, __m256i>) {
+        if constexpr (sizeof(T) == 4) return sign_bits(_mm256_castsi256_ps(r));
+        else return sign_bits(_mm256_castsi256_pd(r));
+#endif
+#if defined(__SSE2__)
+    } else if constexpr (std::is_same_v<R, __m128> || std::is_same_v<R, __m128d>) {
+        return sign_bits(r);
+    } else if constexpr (std::is_same_v<R, __m128i>) {
+        if constexpr (sizeof(T) == 4) return sign_bits(_mm_castsi128_ps(r));
+        else return sign_bits(_mm_castsi128_pd(r));
+#endif
+    } else {
+        constexpr std::size_t n = xsimd::batch_bool<T, A>::size;
+        alignas(64) bool lanes[n];
+        b.store_aligned(lanes);
+        std::uint64_t bits = 0;
+        for (std::size_t i = 0; i < n; ++i) bits |= std::uint64_t(lanes[i]) << i;
+        return bits;
+    }
+}
+
+inline int lowest_bit(std::uint64_t bits) { return __builtin_ctzll(bits); }
+
+// Asks for a short row ahead of its use, so that its fetch from memory overlaps the work on
+// the current row (the hardware prefetcher does not cross into the next row soon enough).
+// Long rows are left to the hardware prefetcher.
+template <class T>
+inline void prefetch_row(const T* row, index_t n) {
+    constexpr index_t line = 64;
+    const index_t bytes = n * index_t(sizeof(T));
+    if (bytes > 16 * 1024) return;
+    const char* p = reinterpret_cast<const char*>(row);
+    for (index_t off = 0; off < bytes; off += line) __builtin_prefetch(p + off);
+}
 
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE

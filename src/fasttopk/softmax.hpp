@@ -1,8 +1,11 @@
 // Row-wise softmax and log_softmax, arithmetic laid out as scipy.special does it so that
 // results agree to rounding, non-finite input included:
-//   softmax:      m = max(x) (NaN if any);  e = exp(x - m);  out = e / sum(e)
-//   log_softmax:  m = max(x), 0 if not finite;  out = (x - m) - log(sum(exp(x - m)))
-// Three passes over a row that stays in cache between them; out may alias x exactly.
+//   softmax:      m = max(x);                      out = exp(x - m) / sum(exp(x - m))
+//   log_softmax:  m = max(x), 0 if not finite;     out = (x - m) - log(sum(exp(x - m)))
+// A NaN anywhere makes the sum NaN and so every output NaN, as in SciPy, whatever max() made
+// of it; so the max pass needs no NaN test. Three passes over a row that stays in cache between
+// them; the last partial batch is padded with -inf (exp gives 0) rather than done in scalar
+// code. out may alias x exactly.
 #pragma once
 #include <cmath>
 
@@ -10,44 +13,70 @@
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
+// exp for float batches whose lanes are <= 0 or NaN (x - max(x)): Cody-Waite reduction and
+// the degree-5 polynomial of xsimd::exp (same accuracy, about 1 ulp), but 2^k is built from
+// the bits of the rounding constant and the overflow test is dropped: x <= 0 cannot overflow.
+template <class A>
+inline batch<float, A> exp_nonpositive(batch<float, A> x) {
+    using F = batch<float, A>;
+    using I = batch<std::int32_t, A>;
+    const F round_magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+    const F z = xsimd::fma(x, F(1.44269504088896341f), round_magic);
+    const F k = z - round_magic;
+    F r = xsimd::fnma(k, F(0.693359375f), x);
+    r = xsimd::fnma(k, F(-2.12194440e-4f), r);
+    F p = F(1.3997796e-03f);
+    p = xsimd::fma(p, r, F(8.3955629e-03f));
+    p = xsimd::fma(p, r, F(4.1665401e-02f));
+    p = xsimd::fma(p, r, F(1.6666277e-01f));
+    p = xsimd::fma(p, r, F(5.0000000e-01f));
+    p = xsimd::fma(p, r * r, r) + F(1.0f);
+    // z's low mantissa bits hold k; shifted into the exponent field they make 2^k.
+    const I two_k = (xsimd::bitwise_cast<I>(z) << 23) + I(127 << 23);
+    const F scaled = p * xsimd::bitwise_cast<F>(two_k);
+    return xsimd::select(x < F(-87.3365447505531f), F(0.0f), scaled);
+}
+
+template <class A, class T>
+inline batch<T, A> exp_shifted(batch<T, A> x) {
+    if constexpr (std::is_same_v<T, float>) return exp_nonpositive<A>(x);
+    else return xsimd::exp(x);
+}
+
 template <class A, class T>
 void softmax_row(const T* x, index_t n, bool log, T* out) {
     using B = batch<T, A>;
     constexpr index_t width = B::size;
     const index_t simd_end = whole_steps(n, width);
+    const index_t rest = n - simd_end;
+    const T minus_inf = -std::numeric_limits<T>::infinity();
+    // The last partial batch, padded with -inf.
+    alignas(64) T tail[width];
+    for (index_t i = 0; i < width; ++i) tail[i] = i < rest ? x[simd_end + i] : minus_inf;
+    const B tail_x = B::load_aligned(tail);
 
-    // Pass 1: the maximum, with NaN tracked apart because min/max instructions drop it.
-    T m = -std::numeric_limits<T>::infinity();
-    bool has_nan = false;
-    {
-        B vmax(m);
-        auto nan_seen = (vmax != vmax);
-        index_t j = 0;
-        for (; j < simd_end; j += width) {
-            B v = load<T, A>(x + j);
-            vmax = xsimd::max(vmax, v);
-            nan_seen = nan_seen | (v != v);
-        }
-        has_nan = xsimd::any(nan_seen);
-        alignas(64) T lanes[width];
-        vmax.store_aligned(lanes);
-        for (index_t i = 0; i < width; ++i) m = std::max(m, lanes[i]);
-        for (; j < n; ++j) {
-            if (x[j] != x[j]) has_nan = true;
-            m = std::max(m, x[j]);
-        }
+    // Pass 1: the maximum, in four accumulators.
+    B m0(minus_inf), m1(minus_inf), m2(minus_inf), m3(tail_x);
+    index_t j = 0;
+    for (; j + 3 * width <= simd_end; j += 3 * width) {
+        m0 = xsimd::max(m0, load<T, A>(x + j));
+        m1 = xsimd::max(m1, load<T, A>(x + j + width));
+        m2 = xsimd::max(m2, load<T, A>(x + j + 2 * width));
     }
-    if (has_nan) m = std::numeric_limits<T>::quiet_NaN();
+    for (; j < simd_end; j += width) m0 = xsimd::max(m0, load<T, A>(x + j));
+    alignas(64) T lanes[width];
+    xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)).store_aligned(lanes);
+    T m = minus_inf;
+    for (index_t i = 0; i < width; ++i) m = (lanes[i] > m || lanes[i] != lanes[i]) ? lanes[i] : m;
     if (log && !std::isfinite(m)) m = T(0);
 
     // Pass 2: exp(x - m), summed in two accumulators (and stored, for softmax).
     const B shift(m);
     B sum0(T(0)), sum1(T(0));
-    index_t j = 0;
-    const index_t pair_end = whole_steps(n, 2 * width);
-    for (; j < pair_end; j += 2 * width) {
-        B e0 = xsimd::exp(load<T, A>(x + j) - shift);
-        B e1 = xsimd::exp(load<T, A>(x + j + width) - shift);
+    j = 0;
+    for (; j + 2 * width <= simd_end; j += 2 * width) {
+        const B e0 = exp_shifted<A>(load<T, A>(x + j) - shift);
+        const B e1 = exp_shifted<A>(load<T, A>(x + j + width) - shift);
         if (!log) {
             e0.store_unaligned(out + j);
             e1.store_unaligned(out + j + width);
@@ -55,31 +84,34 @@ void softmax_row(const T* x, index_t n, bool log, T* out) {
         sum0 = sum0 + e0;
         sum1 = sum1 + e1;
     }
-    T sum = xsimd::hadd(sum0 + sum1);
-    for (; j < n; ++j) {
-        T e = std::exp(x[j] - m);
-        if (!log) out[j] = e;
-        sum += e;
+    for (; j < simd_end; j += width) {
+        const B e = exp_shifted<A>(load<T, A>(x + j) - shift);
+        if (!log) e.store_unaligned(out + j);
+        sum0 = sum0 + e;
     }
+    const B tail_e = exp_shifted<A>(tail_x - shift);
+    const T sum = xsimd::hadd((sum0 + sum1) + tail_e);
 
     // Pass 3: normalise.
+    alignas(64) T tail_out[width];
     if (!log) {
         const B scale(T(1) / sum);
-        j = 0;
-        for (; j < simd_end; j += width) (load<T, A>(out + j) * scale).store_unaligned(out + j);
-        for (; j < n; ++j) out[j] = out[j] * (T(1) / sum);
+        for (j = 0; j < simd_end; j += width) (load<T, A>(out + j) * scale).store_unaligned(out + j);
+        (tail_e * scale).store_aligned(tail_out);
     } else {
-        const T log_sum = std::log(sum);
-        const B lsum(log_sum);
-        j = 0;
-        for (; j < simd_end; j += width) ((load<T, A>(x + j) - shift) - lsum).store_unaligned(out + j);
-        for (; j < n; ++j) out[j] = (x[j] - m) - log_sum;
+        const B log_sum(std::log(sum));
+        for (j = 0; j < simd_end; j += width) ((load<T, A>(x + j) - shift) - log_sum).store_unaligned(out + j);
+        ((tail_x - shift) - log_sum).store_aligned(tail_out);
     }
+    for (index_t i = 0; i < rest; ++i) out[simd_end + i] = tail_out[i];
 }
 
 template <class A, class T>
 void softmax_rows(Rows<const T> x, bool log, Rows<T> out) {
-    for (index_t r = 0; r < x.n_rows; ++r) softmax_row<A>(x.row(r), x.n_cols, log, out.row(r));
+    for (index_t r = 0; r < x.n_rows; ++r) {
+        if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
+        softmax_row<A>(x.row(r), x.n_cols, log, out.row(r));
+    }
 }
 
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE
