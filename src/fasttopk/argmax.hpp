@@ -1,21 +1,19 @@
 // Row-wise argmax / argmin with NumPy's answer: the first extreme; if the row holds a NaN,
 // the first NaN. -0.0 and +0.0 are equal (plain IEEE comparisons).
 //
-// Per row, lanes keep their running extreme and its column (strictly better replaces, so each
-// lane keeps its first occurrence). A block of `unroll` batches is first reduced with min/max
-// alone; lanes are updated only when the block beats them, which after the first few blocks is
-// rare. A NaN shows up as a NaN in the block's sum (x + y is NaN if either is); such blocks (and
-// inf - inf, which is harmless) take the exact scalar path.
+// Two passes:
+//  1. the extreme value, in four min/max accumulators, span by span, remembering the first
+//     span that holds it; a NaN shows up in a running sum (x + y is NaN if either is), and only
+//     then is the row searched for its first NaN (a sum that is NaN from inf - inf finds none,
+//     and the row goes on as usual);
+//  2. the first column of that span equal to that value, a batch at a time through the mask
+//     bits; the span is still in cache.
+// The row's last partial batch is reloaded to end at the row's end: re-reading a few elements
+// changes neither an extreme nor a first match.
 #pragma once
 #include "fasttopk/simd.hpp"
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
-
-template <bool FindMin, class V>
-inline bool better(V a, V b) {
-    if constexpr (FindMin) return a < b;
-    else return a > b;
-}
 
 template <bool FindMin, class A, class T>
 inline batch<T, A> extreme(batch<T, A> a, batch<T, A> b) {
@@ -23,73 +21,16 @@ inline batch<T, A> extreme(batch<T, A> a, batch<T, A> b) {
     else return xsimd::max(a, b);
 }
 
-template <bool FindMin, class A, class T>
-index_t arg_extreme_row(const T* row, index_t n) {
-    using B = batch<T, A>;
-    constexpr index_t width = B::size;
-    constexpr index_t unroll = 4;
-    constexpr index_t block = width * unroll;
-    constexpr bool is_float = std::is_floating_point_v<T>;
-    // Lane positions ride in a batch of T itself: exact for every row a float can index.
-    constexpr index_t max_exact = is_float ? (index_t(1) << std::numeric_limits<T>::digits)
-                                           : index_t(std::numeric_limits<T>::max());
-
+template <bool FindMin, class T>
+index_t arg_extreme_scalar(const T* row, index_t n) {
     T best = row[0];
     index_t best_at = 0;
-    if constexpr (is_float) {
-        if (best != best) return 0;
-    }
-    index_t j = 0;
-    if (n >= 2 * block && n <= max_exact) {
-        alignas(64) T lane_pos[width];
-        for (index_t i = 0; i < width; ++i) lane_pos[i] = T(i);
-        B ext = load<T, A>(row);
-        B at = B::load_aligned(lane_pos);
-        const B step = B(T(width));
-        const index_t block_end = whole_steps(n, block);
-        for (; j < block_end; j += block) {
-            B v[unroll];
-            for (index_t u = 0; u < unroll; ++u) v[u] = load<T, A>(row + j + u * width);
-            if constexpr (is_float) {
-                B sum = (v[0] + v[1]) + (v[2] + v[3]);
-                if (xsimd::any(sum != sum)) {
-                    for (index_t i = 0; i < block; ++i) {
-                        if (row[j + i] != row[j + i]) return j + i;
-                    }
-                }
-            }
-            B block_ext = extreme<FindMin, A>(extreme<FindMin, A>(v[0], v[1]),
-                                              extreme<FindMin, A>(v[2], v[3]));
-            if (xsimd::any(FindMin ? (block_ext < ext) : (block_ext > ext))) {
-                B pos = B(T(j)) + B::load_aligned(lane_pos);
-                for (index_t u = 0; u < unroll; ++u) {
-                    auto wins = FindMin ? (v[u] < ext) : (v[u] > ext);
-                    ext = xsimd::select(wins, v[u], ext);
-                    at = xsimd::select(wins, pos, at);
-                    pos = pos + step;
-                }
-            }
-        }
-        alignas(64) T lane_ext[width];
-        alignas(64) T lane_at[width];
-        ext.store_aligned(lane_ext);
-        at.store_aligned(lane_at);
-        best = lane_ext[0];
-        best_at = index_t(lane_at[0]);
-        for (index_t i = 1; i < width; ++i) {
-            index_t a = index_t(lane_at[i]);
-            if (better<FindMin>(lane_ext[i], best) || (lane_ext[i] == best && a < best_at)) {
-                best = lane_ext[i];
-                best_at = a;
-            }
-        }
-    }
-    for (; j < n; ++j) {
-        T v = row[j];
-        if constexpr (is_float) {
+    for (index_t j = 0; j < n; ++j) {
+        const T v = row[j];
+        if constexpr (std::is_floating_point_v<T>) {
             if (v != v) return j;
         }
-        if (better<FindMin>(v, best)) {
+        if (FindMin ? (v < best) : (v > best)) {
             best = v;
             best_at = j;
         }
@@ -97,9 +38,87 @@ index_t arg_extreme_row(const T* row, index_t n) {
     return best_at;
 }
 
+// The extreme of row[begin, end), end - begin >= width, in four accumulators; adds the
+// elements into `sum` (NaN test) when T is a float.
+template <bool FindMin, class A, class T>
+T span_extreme(const T* row, index_t begin, index_t end, batch<T, A>& sum) {
+    using B = batch<T, A>;
+    constexpr index_t width = B::size;
+    constexpr bool is_float = std::is_floating_point_v<T>;
+    const index_t last = end - width;  // the last, partial batch seeds the fourth accumulator
+    B e0 = load<T, A>(row + begin), e1 = e0, e2 = e0, e3 = load<T, A>(row + last);
+    B s0(T(0)), s1(T(0)), s2(T(0)), s3 = is_float ? e3 : B(T(0));
+    index_t j = begin;
+    constexpr index_t ahead = 4096 / sizeof(T);  // software prefetch distance: 4 KB
+    for (; j + 3 * width <= end; j += 3 * width) {
+        __builtin_prefetch(row + j + ahead);
+        __builtin_prefetch(row + j + ahead + 3 * width - 1);
+        const B v0 = load<T, A>(row + j), v1 = load<T, A>(row + j + width), v2 = load<T, A>(row + j + 2 * width);
+        e0 = extreme<FindMin, A>(e0, v0);
+        e1 = extreme<FindMin, A>(e1, v1);
+        e2 = extreme<FindMin, A>(e2, v2);
+        if constexpr (is_float) {
+            s0 = s0 + v0;
+            s1 = s1 + v1;
+            s2 = s2 + v2;
+        }
+    }
+    for (; j + width <= end; j += width) {
+        const B v = load<T, A>(row + j);
+        e0 = extreme<FindMin, A>(e0, v);
+        if constexpr (is_float) s0 = s0 + v;
+    }
+    if constexpr (is_float) sum = sum + ((s0 + s1) + (s2 + s3));
+    alignas(64) T lanes[width];
+    extreme<FindMin, A>(extreme<FindMin, A>(e0, e1), extreme<FindMin, A>(e2, e3)).store_aligned(lanes);
+    T ext = lanes[0];
+    for (index_t i = 1; i < width; ++i) ext = (FindMin ? lanes[i] < ext : lanes[i] > ext) ? lanes[i] : ext;
+    return ext;
+}
+
+template <bool FindMin, class A, class T>
+index_t arg_extreme_row(const T* row, index_t n) {
+    using B = batch<T, A>;
+    constexpr index_t width = B::size;
+    // Long rows go in spans: pass 2 then scans only the first span holding the extreme, which
+    // is still in cache, instead of re-reading the row.
+    constexpr index_t span = 4096;
+    if (n < width) return arg_extreme_scalar<FindMin>(row, n);
+
+    // Pass 1.
+    B sum(T(0));
+    T best{};
+    index_t best_begin = 0, best_end = 0;
+    for (index_t begin = 0; begin < n;) {
+        const index_t end = n - begin < 2 * span ? n : begin + span;
+        const T ext = span_extreme<FindMin, A>(row, begin, end, sum);
+        if (begin == 0 || (FindMin ? ext < best : ext > best)) {
+            best = ext;
+            best_begin = begin;
+            best_end = end;
+        }
+        begin = end;
+    }
+    if constexpr (std::is_floating_point_v<T>) {
+        if (xsimd::any(is_nan(sum))) {
+            for (index_t i = 0; i < n; ++i)
+                if (row[i] != row[i]) return i;
+        }
+    }
+
+    // Pass 2.
+    const B wanted(best);
+    index_t j = best_begin;
+    for (; j + width <= best_end; j += width) {
+        if (const auto bits = mask_bits(load<T, A>(row + j) == wanted)) return j + lowest_bit(bits);
+    }
+    return best_end - width + lowest_bit(mask_bits(load<T, A>(row + best_end - width) == wanted));
+}
+
 template <class A, class T>
 void arg_reduce_rows(Rows<const T> x, bool find_min, index_t* out) {
     for (index_t r = 0; r < x.n_rows; ++r) {
+        if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
         out[r] = find_min ? arg_extreme_row<true, A>(x.row(r), x.n_cols)
                           : arg_extreme_row<false, A>(x.row(r), x.n_cols);
     }

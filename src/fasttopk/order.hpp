@@ -76,7 +76,7 @@ class Beats {
         const T t = key_value<T>(threshold, largest ? K(0) : K(-1));
         limit_ = batch<T, A>(t);
         if (t != t) {  // only floats get here
-            if (largest) mode_ = inclusive ? is_nan : nothing;
+            if (largest) mode_ = inclusive ? is_nan_only : nothing;
             else mode_ = inclusive ? everything : not_nan;
         } else if (largest) {
             constexpr bool nan_wins = !std::is_integral_v<T>;
@@ -95,17 +95,17 @@ class Beats {
             case at_least: return x >= limit_;
             case below: return x < limit_;
             case at_most: return x <= limit_;
-            case above_or_nan: return (x > limit_) | (x != x);
-            case at_least_or_nan: return (x >= limit_) | (x != x);
-            case is_nan: return x != x;
-            case not_nan: return x == x;
-            case everything: return (x == x) | (x != x);
-            default: return (x != x) & (x == x);
+            case above_or_nan: return (x > limit_) | is_nan(x);
+            case at_least_or_nan: return (x >= limit_) | is_nan(x);
+            case is_nan_only: return is_nan(x);
+            case not_nan: return x == x;  // ordered: false for NaN on every ISA
+            case everything: return (x == x) | is_nan(x);
+            default: return is_nan(x) & (x == x);  // nothing
         }
     }
 
    private:
-    enum Mode { above, at_least, below, at_most, above_or_nan, at_least_or_nan, is_nan, not_nan, everything, nothing };
+    enum Mode { above, at_least, below, at_most, above_or_nan, at_least_or_nan, is_nan_only, not_nan, everything, nothing };
     batch<T, A> limit_;
     Mode mode_;
 };

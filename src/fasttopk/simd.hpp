@@ -26,6 +26,14 @@ inline batch<T, A> load(const T* p) {
     return batch<T, A>::load_unaligned(p);
 }
 
+// NaN lanes. Not `x != x`: xsimd 8.1 compiles != to an ORDERED not-equal on AVX and AVX-512
+// (false when either side is NaN) but to an unordered one on SSE2.
+template <class T, class A>
+inline xsimd::batch_bool<T, A> is_nan(batch<T, A> x) {
+    if constexpr (std::is_floating_point_v<T>) return xsimd::isnan(x);
+    else return x != x;  // all false
+}
+
 // A heap array owned by one kernel call. Our own type rather than std::unique_ptr<T[]>, whose
 // instantiations on plain T would be shared (and folded) across the ISA translation units.
 template <class T>
