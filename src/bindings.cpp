@@ -29,8 +29,9 @@ Rows<T> rows_view(const py::array& a, const char* name, bool writable) {
     T* data = static_cast<T*>(const_cast<void*>(a.data()));
     const std::array<std::size_t, 2> shape{std::size_t(n_rows), std::size_t(n_cols)};
     const std::array<std::ptrdiff_t, 2> strides{a.strides(0) / item, 1};
-    auto view = xt::adapt(data, std::size_t(n_rows > 0 ? (n_rows - 1) * strides[0] + n_cols : 0),
-                          xt::no_ownership(), shape, strides);
+    // xtensor sizes an adaptor by its shape (it checks size == n_rows * n_cols), not by the
+    // span its strides cover.
+    auto view = xt::adapt(data, std::size_t(n_rows * n_cols), xt::no_ownership(), shape, strides);
     return fasttopk::rows_of(view);
 }
 

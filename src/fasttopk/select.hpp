@@ -26,25 +26,24 @@ struct KeyFirst {
     bool operator()(K a, K b) const { return a > b; }
 };
 
-// The k-th largest of keys[0, count): insertion into a sorted top-k for small k (a handful of
-// compares per key once the top fills), a selection otherwise. Reorders keys.
+// The k-th largest of keys[0, count): for a few keys, the one with fewer than k keys above it
+// and at least k at or above it, counted without branches (vectorised); a selection otherwise.
 template <class K>
 K kth_largest(K* keys, index_t count, index_t k) {
-    constexpr index_t small = 16;
-    if (k > small) {
+    if (count > 64) {
         std::nth_element(keys, keys + (k - 1), keys + count, KeyFirst<K>{});
         return keys[k - 1];
     }
-    K top[small];
-    index_t filled = 0;
     for (index_t i = 0; i < count; ++i) {
         const K key = keys[i];
-        if (filled == k && key <= top[k - 1]) continue;
-        index_t at = filled < k ? filled++ : k - 1;
-        for (; at > 0 && top[at - 1] < key; --at) top[at] = top[at - 1];
-        top[at] = key;
+        index_t above = 0, at_or_above = 0;
+        for (index_t j = 0; j < count; ++j) {
+            above += keys[j] > key;
+            at_or_above += keys[j] >= key;
+        }
+        if (above < k && k <= at_or_above) return key;
     }
-    return top[k - 1];
+    return keys[0];  // unreachable: some key is the k-th largest
 }
 
 template <class A, class T, class Item>
@@ -70,18 +69,18 @@ struct TopKRowSelector {
           flip(largest_ ? K(0) : K(-1)),
           buffer(std::max<index_t>(capacity, short_row)) {}
 
-    // Short rows: each element's rank is the number of elements that rank before it, counted
-    // without branches; the first k ranks are written in place (so always sorted).
-    static constexpr index_t short_row = 32;
-    void place_by_rank(const T* row, index_t n, T* values_out, index_t* indices_out) {
-        Item* buf = buffer.get();
+    // A short buffer (short rows, or few survivors): each item's rank is the number of items
+    // that rank before it, counted without branches (vectorised, size^2 / width steps); the
+    // first k ranks are written in place, so always sorted.
+    static constexpr index_t short_row = 128;
+    void place_by_rank(const T* row, index_t size, T* values_out, index_t* indices_out) {
+        const Item* buf = buffer.get();
         index_t by_rank[short_row];
-        for (index_t j = 0; j < n; ++j) buf[j] = P::pack(order_key<T>(row[j], flip), j);
-        for (index_t i = 0; i < n; ++i) {
+        for (index_t i = 0; i < size; ++i) {
             const Item item = buf[i];
             index_t rank = 0;
-            for (index_t j = 0; j < n; ++j) rank += buf[j] > item;
-            by_rank[rank] = i;
+            for (index_t j = 0; j < size; ++j) rank += buf[j] > item;
+            by_rank[rank] = P::index(item);
         }
         for (index_t r = 0; r < k; ++r) {
             indices_out[r] = by_rank[r];
@@ -100,17 +99,17 @@ struct TopKRowSelector {
         if (k == 0) return;
         Item* buf = buffer.get();
         index_t size;
-        if (n <= short_row) {
-            place_by_rank(row, n, values_out, indices_out);
-            return;
-        }
         if (n <= capacity) {
             for (index_t j = 0; j < n; ++j) buf[j] = P::pack(order_key<T>(row[j], flip), j);
             size = n;
         } else {
             size = scan(row, n);
         }
-        if (size > k) cut_to_k(size);
+        if (size <= short_row) {
+            place_by_rank(row, size, values_out, indices_out);
+            return;
+        }
+        cut_to_k(size);
         if (sorted) std::sort(buf, buf + k, RanksBefore<Item>{});
         for (index_t i = 0; i < k; ++i) {
             const index_t j = P::index(buf[i]);
