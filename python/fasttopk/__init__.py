@@ -11,9 +11,11 @@ from ._api import (
     softmax,
     topk,
 )
+from ._metrics import TopKAccuracy, top_k_accuracy_score, true_label_rank
 
 __all__ = [
     "TopK",
+    "TopKAccuracy",
     "argmax",
     "argmin",
     "argtopk",
@@ -22,6 +24,8 @@ __all__ = [
     "set_num_threads",
     "simd_arch",
     "softmax",
+    "top_k_accuracy_score",
     "topk",
+    "true_label_rank",
 ]
 __version__ = "0.1.0"
