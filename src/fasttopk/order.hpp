@@ -67,47 +67,74 @@ inline T key_value(key_t<T> key, key_t<T> flip) {
 // first: it beats every non-NaN threshold. For smallest, NaN ranks last: it beats nothing, and
 // every other value beats a NaN threshold. Exact: the lanes set are exactly those whose key
 // compares so with the threshold.
+enum class BeatMode { above, at_least, below, at_most, above_or_nan, at_least_or_nan, nan_only, not_nan, everything, nothing };
+
 template <class A, class T>
 class Beats {
    public:
     using K = key_t<T>;
+    using B = batch<T, A>;
 
     Beats(K threshold, bool largest, bool inclusive) {
+        using M = BeatMode;
         const T t = key_value<T>(threshold, largest ? K(0) : K(-1));
-        limit_ = batch<T, A>(t);
+        limit_ = B(t);
         if (t != t) {  // only floats get here
-            if (largest) mode_ = inclusive ? is_nan_only : nothing;
-            else mode_ = inclusive ? everything : not_nan;
+            if (largest) mode_ = inclusive ? M::nan_only : M::nothing;
+            else mode_ = inclusive ? M::everything : M::not_nan;
         } else if (largest) {
             constexpr bool nan_wins = !std::is_integral_v<T>;
-            mode_ = inclusive ? (nan_wins ? at_least_or_nan : at_least) : (nan_wins ? above_or_nan : above);
+            mode_ = inclusive ? (nan_wins ? M::at_least_or_nan : M::at_least) : (nan_wins ? M::above_or_nan : M::above);
         } else {
-            mode_ = inclusive ? at_most : below;
+            mode_ = inclusive ? M::at_most : M::below;
         }
     }
 
-    // True when no value can beat the threshold any more (k NaNs found with largest=True).
-    bool none() const { return mode_ == nothing; }
+    BeatMode mode() const { return mode_; }
+    B limit() const { return limit_; }
 
-    xsimd::batch_bool<T, A> operator()(batch<T, A> x) const {
+    // The test of one mode, for loops specialised on it. Unordered compares (!(x <= t)) fold
+    // "or NaN" into the comparison itself.
+    template <BeatMode M>
+    static xsimd::batch_bool<T, A> test(B x, B limit) {
+        using Mode = BeatMode;
+        if constexpr (M == Mode::above) return x > limit;
+        else if constexpr (M == Mode::at_least) return x >= limit;
+        else if constexpr (M == Mode::below) return x < limit;
+        else if constexpr (M == Mode::at_most) return x <= limit;
+        else if constexpr (M == Mode::above_or_nan) return !(x <= limit);
+        else if constexpr (M == Mode::at_least_or_nan) return !(x < limit);
+        else if constexpr (M == Mode::nan_only) return is_nan(x);
+        else if constexpr (M == Mode::not_nan) return x == x;  // ordered: false for NaN
+        else if constexpr (M == Mode::everything) return (x == x) | is_nan(x);
+        else return is_nan(x) & (x == x);  // nothing
+    }
+
+    // Calls fn(std::integral_constant<BeatMode, mode()>{}): a loop specialised on the mode.
+    template <class Fn>
+    auto with_mode(Fn&& fn) const {
+        using M = BeatMode;
         switch (mode_) {
-            case above: return x > limit_;
-            case at_least: return x >= limit_;
-            case below: return x < limit_;
-            case at_most: return x <= limit_;
-            case above_or_nan: return (x > limit_) | is_nan(x);
-            case at_least_or_nan: return (x >= limit_) | is_nan(x);
-            case is_nan_only: return is_nan(x);
-            case not_nan: return x == x;  // ordered: false for NaN on every ISA
-            case everything: return (x == x) | is_nan(x);
-            default: return is_nan(x) & (x == x);  // nothing
+            case M::above: return fn(std::integral_constant<M, M::above>{});
+            case M::at_least: return fn(std::integral_constant<M, M::at_least>{});
+            case M::below: return fn(std::integral_constant<M, M::below>{});
+            case M::at_most: return fn(std::integral_constant<M, M::at_most>{});
+            case M::above_or_nan: return fn(std::integral_constant<M, M::above_or_nan>{});
+            case M::at_least_or_nan: return fn(std::integral_constant<M, M::at_least_or_nan>{});
+            case M::nan_only: return fn(std::integral_constant<M, M::nan_only>{});
+            case M::not_nan: return fn(std::integral_constant<M, M::not_nan>{});
+            case M::everything: return fn(std::integral_constant<M, M::everything>{});
+            default: return fn(std::integral_constant<M, M::nothing>{});
         }
+    }
+
+    xsimd::batch_bool<T, A> operator()(B x) const {
+        return with_mode([&](auto m) { return test<decltype(m)::value>(x, limit_); });
     }
 
    private:
-    enum Mode { above, at_least, below, at_most, above_or_nan, at_least_or_nan, is_nan_only, not_nan, everything, nothing };
-    batch<T, A> limit_;
-    Mode mode_;
+    B limit_;
+    BeatMode mode_;
 };
 
 // A selected element packed into one unsigned integer that orders as the rule does: the key

@@ -168,6 +168,32 @@ struct TopKRowSelector {
         return size;
     }
 
+    // Whole blocks from column j on, while the threshold stands: returns true after a cut
+    // (j then points past the block that caused it, and beats holds the new threshold).
+    template <BeatMode M>
+    bool scan_blocks(const T* row, index_t n, index_t& j, index_t& size, Beats<A, T>& beats) {
+        const B limit = beats.limit();
+        const index_t cut_at = k + select_slack(k);
+        for (; j + block <= n; j += block) {
+            const auto m0 = Beats<A, T>::template test<M>(load<T, A>(row + j), limit);
+            const auto m1 = Beats<A, T>::template test<M>(load<T, A>(row + j + width), limit);
+            const auto m2 = Beats<A, T>::template test<M>(load<T, A>(row + j + 2 * width), limit);
+            const auto m3 = Beats<A, T>::template test<M>(load<T, A>(row + j + 3 * width), limit);
+            if (!xsimd::any((m0 | m1) | (m2 | m3))) continue;
+            size = take(row, j, mask_bits(m0), size);
+            size = take(row, j + width, mask_bits(m1), size);
+            size = take(row, j + 2 * width, mask_bits(m2), size);
+            size = take(row, j + 3 * width, mask_bits(m3), size);
+            if (size > cut_at) {
+                beats = Beats<A, T>(cut_to_k(size), largest, false);
+                size = k;
+                j += block;
+                return true;
+            }
+        }
+        return false;
+    }
+
     // Pass 2 over a row longer than the buffer (so n >= k + block); returns the survivors.
     index_t scan(const T* row, index_t n) {
         Item* buf = buffer.get();
@@ -183,23 +209,10 @@ struct TopKRowSelector {
             }
         }
         Beats<A, T> beats(threshold, largest, inclusive);
-        const index_t cut_at = k + select_slack(k);
-        for (; j + block <= n; j += block) {
-            if (beats.none()) return size;
-            const auto m0 = beats(load<T, A>(row + j));
-            const auto m1 = beats(load<T, A>(row + j + width));
-            const auto m2 = beats(load<T, A>(row + j + 2 * width));
-            const auto m3 = beats(load<T, A>(row + j + 3 * width));
-            if (!xsimd::any((m0 | m1) | (m2 | m3))) continue;
-            size = take(row, j, mask_bits(m0), size);
-            size = take(row, j + width, mask_bits(m1), size);
-            size = take(row, j + 2 * width, mask_bits(m2), size);
-            size = take(row, j + 3 * width, mask_bits(m3), size);
-            if (size > cut_at) {
-                threshold = cut_to_k(size);
-                size = k;
-                beats = Beats<A, T>(threshold, largest, false);
-            }
+        // Blocks, in a loop specialised on the comparison; a cut may change it.
+        for (bool cut = true; cut;) {
+            if (beats.mode() == BeatMode::nothing) return size;
+            cut = beats.with_mode([&](auto mode) { return scan_blocks<decltype(mode)::value>(row, n, j, size, beats); });
         }
         for (; j + width <= n; j += width) {
             size = take(row, j, mask_bits(beats(load<T, A>(row + j))), size);
