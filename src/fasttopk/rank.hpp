@@ -47,6 +47,28 @@ bool true_label_rank_rows(Rows<const T> scores, const index_t* labels, index_t* 
         const T* row = scores.row(r);
         const index_t t = labels[r];
         const T s = row[t];
+        if constexpr (has_masked_load<T, A>) {  // short rows: one masked batch, bit counts
+            if (scores.n_cols < batch<T, A>::size) {
+                const auto v = load_head<T, A>(row, scores.n_cols);
+                const batch<T, A> target(s);
+                const std::uint64_t valid = (std::uint64_t(1) << scores.n_cols) - 1;
+                const std::uint64_t after_t = ~((std::uint64_t(2) << t) - 1);
+                ranks[r] = bit_count((mask_bits(v > target) | (mask_bits(v == target) & after_t)) & valid);
+                if constexpr (std::is_floating_point_v<T>) {
+                    if (mask_bits(is_nan(v - v)) & valid) finite_probe = std::numeric_limits<T>::quiet_NaN();
+                }
+                continue;
+            }
+        }
+        if (scores.n_cols < batch<T, A>::size) {  // short rows: one branch-free scalar loop
+            index_t rank = 0;
+            for (index_t j = 0; j < scores.n_cols; ++j) {
+                rank += (row[j] > s) | ((row[j] == s) & (j > t));
+                if constexpr (std::is_floating_point_v<T>) finite_probe += row[j] - row[j];
+            }
+            ranks[r] = rank;
+            continue;
+        }
         ranks[r] = count_above<false, A>(row, 0, t + 1, s, finite_probe) +
                    count_above<true, A>(row, t + 1, scores.n_cols, s, finite_probe);
     }

@@ -94,7 +94,27 @@ inline std::uint64_t mask_bits(const xsimd::batch_bool<T, A>& b) {
     }
 }
 
+// The first n < width elements of p in a batch (other lanes 0), without touching memory past
+// p + n: AVX-512's masked loads only. has_masked_load tells where it is available.
+template <class T, class A>
+constexpr bool has_masked_load = std::is_integral_v<typename xsimd::batch_bool<T, A>::register_type>;
+
+template <class T, class A>
+inline batch<T, A> load_head(const T* p, index_t n) {
+#if defined(__AVX512F__)
+    using R = typename batch<T, A>::register_type;
+    if constexpr (std::is_same_v<R, __m512>) return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p);
+    else if constexpr (std::is_same_v<R, __m512d>) return _mm512_maskz_loadu_pd(__mmask8((1u << n) - 1), p);
+    else if constexpr (sizeof(T) == 4) return _mm512_maskz_loadu_epi32(__mmask16((1u << n) - 1), p);
+    else return _mm512_maskz_loadu_epi64(__mmask8((1u << n) - 1), p);
+#else
+    static_assert(sizeof(T) == 0, "load_head needs AVX-512");
+    return batch<T, A>(T(0));
+#endif
+}
+
 inline int lowest_bit(std::uint64_t bits) { return __builtin_ctzll(bits); }
+inline index_t bit_count(std::uint64_t bits) { return __builtin_popcountll(bits); }
 
 // Asks for a short row ahead of its use, so that its fetch from memory overlaps the work on
 // the current row (the hardware prefetcher does not cross into the next row soon enough).
