@@ -123,7 +123,9 @@ struct TopKRowSelector {
     // for long rows, to hide the latency of min/max and to serve larger k.
     bool lane_bound(const T* row, index_t n, K& bound) const {
         constexpr index_t most = lanes / width;
-        if (n >= 4 * lanes && 2 * k <= lanes) return lane_bound_with<most>(row, n, bound);
+        // Long rows, small k: the champions of a prefix bound the row about as well.
+        if (n >= 4 * lanes && 2 * k <= lanes)
+            return lane_bound_with<most>(row, k <= 16 ? std::min(n, std::max<index_t>(16 * lanes, n / 4)) : n, bound);
         if (n >= 8 * width && 2 * k <= 2 * width) return lane_bound_with<2>(row, n, bound);
         if (n >= 2 * width && 2 * k <= width) return lane_bound_with<1>(row, n, bound);
         return false;
