@@ -29,6 +29,13 @@ __all__ = [
 _NATIVE = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32), np.dtype(np.int64))
 _INT64_SIGN = np.int64(np.iinfo(np.int64).min)
 
+# Pick the kernel table now, so that a bad FASTTOPK_ARCH fails `import fasttopk` with its message
+# instead of the first call.
+try:
+    _core.simd_arch()
+except ValueError as exc:
+    raise ImportError(f"fasttopk: {exc}") from exc
+
 
 class TopK(NamedTuple):
     """The result of :func:`topk`, like ``torch.topk``'s: values and their int64 indices."""
@@ -114,9 +121,9 @@ def _normalize_axis(axis, ndim: int, name: str = "axis") -> int:
     return axis % ndim
 
 
-def _rows(arr: np.ndarray, axis: int) -> np.ndarray:
-    """A 2-D (rows, n) view with `axis` last and a contiguous last axis; a copy only if the
-    layout forbids a view."""
+def _row_view(arr: np.ndarray, axis: int) -> Optional[np.ndarray]:
+    """A 2-D (rows, n) view with `axis` last and a contiguous last axis, or None when the layout
+    forbids one."""
     moved = np.moveaxis(arr, axis, -1) if axis != arr.ndim - 1 else arr
     n = moved.shape[-1]
     n_rows = int(np.prod(moved.shape[:-1], dtype=np.int64))
@@ -124,10 +131,23 @@ def _rows(arr: np.ndarray, axis: int) -> np.ndarray:
         rows = moved.view()
         try:
             rows.shape = (n_rows, n)  # refuses (AttributeError) when it would need a copy
-            return rows
         except AttributeError:
-            pass
-    return np.ascontiguousarray(moved).reshape(n_rows, n)
+            return None
+        # The core walks rows forwards: a negative row stride (x[::-1]) gets no view.
+        if n_rows <= 1 or rows.strides[0] >= 0:
+            return rows
+    return None
+
+
+def _rows(arr: np.ndarray, axis: int) -> np.ndarray:
+    """A 2-D (rows, n) view with `axis` last and a contiguous last axis; a copy only if the
+    layout forbids a view."""
+    rows = _row_view(arr, axis)
+    if rows is not None:
+        return rows
+    moved = np.moveaxis(arr, axis, -1) if axis != arr.ndim - 1 else arr
+    n_rows = int(np.prod(moved.shape[:-1], dtype=np.int64))
+    return np.ascontiguousarray(moved).reshape(n_rows, moved.shape[-1])
 
 
 def _check_out(out, shape, dtype: np.dtype, name: str = "out") -> np.ndarray:
@@ -146,8 +166,7 @@ def _writable_rows(out: np.ndarray, axis: int) -> Optional[np.ndarray]:
     """A 2-D view the core can write into directly, or None when `out` needs a staging copy."""
     if not out.dtype.isnative or not out.flags.aligned:
         return None
-    rows = _rows(out, axis)
-    return rows if np.shares_memory(rows, out) or rows.size == 0 else None
+    return _row_view(out, axis)  # never a copy: that could not be written back
 
 
 # --- argmax / argmin ------------------------------------------------------------------------
@@ -155,24 +174,24 @@ def _writable_rows(out: np.ndarray, axis: int) -> Optional[np.ndarray]:
 
 def _arg_reduce(x, axis, out, find_min: bool, fname: str):
     arr = _as_real_array(x, "x")
+    if arr.ndim == 0 and axis is not None:
+        _normalize_axis(axis, 1)  # like NumPy: a 0-d array is one element along axis 0 (or -1)
+        axis = None
     if axis is None:
         arr = arr.reshape(-1)
         axis_ = 0
         result_shape = ()
     else:
-        if arr.ndim == 0:
-            raise np.exceptions.AxisError(axis, 0, msg_prefix="axis")
         axis_ = _normalize_axis(axis, arr.ndim)
         result_shape = arr.shape[:axis_] + arr.shape[axis_ + 1 :]
-    if arr.shape[axis_] == 0 and arr.size == 0 and int(np.prod(result_shape)) > 0 or (
-        arr.shape[axis_] == 0 and axis is None
-    ):
-        raise ValueError(f"attempt to get {fname} of an empty sequence (x has an empty axis {axis})")
-    if arr.shape[axis_] == 0 and int(np.prod(result_shape)) == 0:
+    # NumPy's rule: an empty reduction axis is an error, even when no row would be reduced.
+    if arr.shape[axis_] == 0:
         raise ValueError(f"attempt to get {fname} of an empty sequence (x has an empty axis {axis})")
     rows = _rows(_to_core(arr), axis_)
     if out is not None:
         _check_out(out, result_shape, np.dtype(np.int64))
+        if rows.shape[0] == 0:
+            return out
         flat = out.reshape(-1) if out.flags.c_contiguous else None
         if flat is not None and out.dtype.isnative and out.flags.aligned:
             _core.arg_reduce(rows, find_min, flat)
@@ -182,7 +201,8 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
         out[...] = tmp.reshape(result_shape)
         return out
     result = np.empty(rows.shape[0], dtype=np.int64)
-    _core.arg_reduce(rows, find_min, result)
+    if rows.shape[0]:
+        _core.arg_reduce(rows, find_min, result)
     if axis is None:
         return np.int64(result[0])
     return result.reshape(result_shape)
@@ -207,18 +227,22 @@ def _softmax(x, axis, out, log: bool):
     result_dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64)
     core_dtype = np.dtype(np.float64) if result_dtype == np.float64 else np.dtype(np.float32)
     shape = arr.shape
+    if arr.ndim == 0 and axis is not None:
+        _normalize_axis(axis, 1)  # like SciPy: a 0-d array is one element along axis 0 (or -1)
+        axis = None
     if axis is None:
         src = arr.reshape(1, -1) if arr.size else arr.reshape(0, 0)
         axis_ = 1
     else:
-        if arr.ndim == 0:
-            raise np.exceptions.AxisError(axis, 0, msg_prefix="axis")
         axis_ = _normalize_axis(axis, arr.ndim)
         src = arr
-    if src.shape[axis_] == 0 and src.size == 0 and (src.ndim == 1 or axis is None):
+    # SciPy's rule: an empty softmax axis is an error, even when no row would be reduced.
+    if src.shape[axis_] == 0:
         raise ValueError("x: softmax of an empty axis is undefined (zero-size array)")
     if out is not None:
         _check_out(out, shape, result_dtype)
+    if src.size == 0:
+        return out if out is not None else np.empty(shape, dtype=result_dtype)
     rows = _rows(src if src.dtype == core_dtype else src.astype(core_dtype), axis_)
     if out is not None and result_dtype == core_dtype:
         target = out.reshape(src.shape) if axis is None else out
@@ -281,7 +305,8 @@ def _topk(x, k, axis, largest, sorted):
     rows = _rows(core, axis_)
     values = np.empty((rows.shape[0], k), dtype=core.dtype)
     indices = np.empty((rows.shape[0], k), dtype=np.int64)
-    _core.topk(rows, k, bool(largest), bool(sorted), values, indices)
+    if values.size:
+        _core.topk(rows, k, bool(largest), bool(sorted), values, indices)
     lead = arr.shape[:axis_] + arr.shape[axis_ + 1 :]
     values = np.moveaxis(values.reshape(lead + (k,)), -1, axis_)
     indices = np.moveaxis(indices.reshape(lead + (k,)), -1, axis_)

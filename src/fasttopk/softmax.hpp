@@ -37,10 +37,14 @@ inline batch<float, A> exp_nonpositive(batch<float, A> x) {
     return xsimd::select(x < F(-87.3365447505531f), F(0.0f), scaled);
 }
 
+// exp(x - m): the fast form when m is the row's maximum (so x - m <= 0 or NaN), the general
+// one when log_softmax has replaced a non-finite maximum by 0, as SciPy does.
 template <class A, class T>
-inline batch<T, A> exp_shifted(batch<T, A> x) {
-    if constexpr (std::is_same_v<T, float>) return exp_nonpositive<A>(x);
-    else return xsimd::exp(x);
+inline batch<T, A> exp_shifted(batch<T, A> x, bool shift_is_max) {
+    if constexpr (std::is_same_v<T, float>) {
+        if (shift_is_max) return exp_nonpositive<A>(x);
+    }
+    return xsimd::exp(x);
 }
 
 template <class A, class T>
@@ -68,15 +72,16 @@ void softmax_row(const T* x, index_t n, bool log, T* out) {
     xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)).store_aligned(lanes);
     T m = minus_inf;
     for (index_t i = 0; i < width; ++i) m = (lanes[i] > m || lanes[i] != lanes[i]) ? lanes[i] : m;
-    if (log && !std::isfinite(m)) m = T(0);
+    const bool shift_is_max = !(log && !std::isfinite(m));
+    if (!shift_is_max) m = T(0);
 
     // Pass 2: exp(x - m), summed in two accumulators (and stored, for softmax).
     const B shift(m);
     B sum0(T(0)), sum1(T(0));
     j = 0;
     for (; j + 2 * width <= simd_end; j += 2 * width) {
-        const B e0 = exp_shifted<A>(load<T, A>(x + j) - shift);
-        const B e1 = exp_shifted<A>(load<T, A>(x + j + width) - shift);
+        const B e0 = exp_shifted<A>(load<T, A>(x + j) - shift, shift_is_max);
+        const B e1 = exp_shifted<A>(load<T, A>(x + j + width) - shift, shift_is_max);
         if (!log) {
             e0.store_unaligned(out + j);
             e1.store_unaligned(out + j + width);
@@ -85,11 +90,11 @@ void softmax_row(const T* x, index_t n, bool log, T* out) {
         sum1 = sum1 + e1;
     }
     for (; j < simd_end; j += width) {
-        const B e = exp_shifted<A>(load<T, A>(x + j) - shift);
+        const B e = exp_shifted<A>(load<T, A>(x + j) - shift, shift_is_max);
         if (!log) e.store_unaligned(out + j);
         sum0 = sum0 + e;
     }
-    const B tail_e = exp_shifted<A>(tail_x - shift);
+    const B tail_e = exp_shifted<A>(tail_x - shift, shift_is_max);
     const T sum = xsimd::hadd((sum0 + sum1) + tail_e);
 
     // Pass 3: normalise.
