@@ -133,9 +133,7 @@ def _row_view(arr: np.ndarray, axis: int) -> Optional[np.ndarray]:
             rows.shape = (n_rows, n)  # refuses (AttributeError) when it would need a copy
         except AttributeError:
             return None
-        # The core walks rows forwards: a negative row stride (x[::-1]) gets no view.
-        if n_rows <= 1 or rows.strides[0] >= 0:
-            return rows
+        return rows
     return None
 
 
@@ -148,6 +146,23 @@ def _rows(arr: np.ndarray, axis: int) -> np.ndarray:
     moved = np.moveaxis(arr, axis, -1) if axis != arr.ndim - 1 else arr
     n_rows = int(np.prod(moved.shape[:-1], dtype=np.int64))
     return np.ascontiguousarray(moved).reshape(n_rows, moved.shape[-1])
+
+
+def _direct_rows(x, axis) -> Optional[np.ndarray]:
+    """The fast path of every array function: `x` itself (or its one-row view) when it is
+    already what the core reads, a 1-D or 2-D ndarray of a core dtype with a contiguous last
+    axis, reduced along that axis; None sends the call through the general checks."""
+    if type(x) is not np.ndarray or type(axis) is not int or x.dtype not in _NATIVE:
+        return None
+    if x.ndim == 2 and (axis == -1 or axis == 1):
+        rows = x
+    elif x.ndim == 1 and (axis == -1 or axis == 0):
+        rows = x.reshape(1, -1)
+    else:
+        return None
+    if rows.shape[0] == 0 or rows.shape[1] < 2 or rows.strides[1] != rows.itemsize or not rows.flags.aligned:
+        return None
+    return rows
 
 
 def _check_out(out, shape, dtype: np.dtype, name: str = "out") -> np.ndarray:
@@ -211,11 +226,21 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
 def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
     """Index of the largest value along `axis`, exactly as ``np.argmax``: the first occurrence,
     or the first NaN if there is one. `axis=None` searches the flattened array. int64."""
+    rows = _direct_rows(x, axis) if out is None else None
+    if rows is not None:
+        result = np.empty(rows.shape[0], dtype=np.int64)
+        _core.arg_reduce(rows, False, result)
+        return result if x.ndim == 2 else result[0]
     return _arg_reduce(x, axis, out, False, "argmax")
 
 
 def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
     """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64."""
+    rows = _direct_rows(x, axis) if out is None else None
+    if rows is not None:
+        result = np.empty(rows.shape[0], dtype=np.int64)
+        _core.arg_reduce(rows, True, result)
+        return result if x.ndim == 2 else result[0]
     return _arg_reduce(x, axis, out, True, "argmin")
 
 
@@ -223,6 +248,11 @@ def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
 
 
 def _softmax(x, axis, out, log: bool):
+    rows = _direct_rows(x, axis) if out is None and x.dtype.kind == "f" else None
+    if rows is not None:
+        result = np.empty(rows.shape, dtype=rows.dtype)
+        _core.softmax(rows, log, result)
+        return result if x.ndim == 2 else result[0]
     arr = _as_real_array(x, "x")
     result_dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64)
     core_dtype = np.dtype(np.float64) if result_dtype == np.float64 else np.dtype(np.float32)
@@ -295,6 +325,12 @@ def _check_k(k, n: int) -> int:
 
 
 def _topk(x, k, axis, largest, sorted):
+    rows = _direct_rows(x, axis)
+    if rows is not None and type(k) is int and 0 < k <= rows.shape[1]:
+        values = np.empty((rows.shape[0], k), dtype=rows.dtype)
+        indices = np.empty((rows.shape[0], k), dtype=np.int64)
+        _core.topk(rows, k, bool(largest), bool(sorted), values, indices)
+        return (values, indices) if x.ndim == 2 else (values[0], indices[0])
     arr = _as_real_array(x, "x")
     if arr.ndim == 0:
         raise ValueError("x must have at least one dimension")

@@ -59,13 +59,15 @@ struct TopKRowSelector {
     index_t k;
     index_t capacity;
     bool largest;
+    bool input_in_cache;
     K flip;
     Scratch<Item> buffer;
 
-    TopKRowSelector(index_t n_cols, index_t k_, bool largest_)
+    TopKRowSelector(index_t n_cols, index_t k_, bool largest_, bool input_in_cache_)
         : k(k_),
           capacity(std::min(n_cols, k_ + select_slack(k_) + block)),
           largest(largest_),
+          input_in_cache(input_in_cache_),
           flip(largest_ ? K(0) : K(-1)),
           buffer(std::max<index_t>(capacity, short_row)) {}
 
@@ -121,11 +123,19 @@ struct TopKRowSelector {
     // Pass 1: the k-th best key among the best element of each lane. Worth it when every lane
     // sees a few elements and k is well below the number of lanes; more accumulators (lanes)
     // for long rows, to hide the latency of min/max and to serve larger k.
-    bool lane_bound(const T* row, index_t n, K& bound) const {
+    // `prefix` returns how much of the row the champions came from: on long rows only a
+    // leading part, which scan() then settles first.
+    bool lane_bound(const T* row, index_t n, K& bound, index_t& prefix) const {
         constexpr index_t most = lanes / width;
-        // Long rows, small k: the champions of a prefix bound the row about as well.
-        if (n >= 4 * lanes && 2 * k <= lanes)
-            return lane_bound_with<most>(row, k <= 16 ? std::min(n, std::max<index_t>(16 * lanes, n / 4)) : n, bound);
+        prefix = n;
+        if (n >= 4 * lanes && 2 * k <= lanes) {
+            // A prefix's champions, settled exactly, bound the rest about as well for small k,
+            // and save most of the first pass. Larger k meets more survivors in the rest, which
+            // pays only when the first pass is compute (input in cache), not memory traffic that
+            // the second pass would have paid anyway.
+            if (k <= 16 || input_in_cache) prefix = std::min(n, std::max<index_t>(16 * lanes, n / 8));
+            return lane_bound_with<most>(row, prefix, bound);
+        }
         if (n >= 8 * width && 2 * k <= 2 * width) return lane_bound_with<2>(row, n, bound);
         if (n >= 2 * width && 2 * k <= width) return lane_bound_with<1>(row, n, bound);
         return false;
@@ -199,9 +209,9 @@ struct TopKRowSelector {
     // Pass 2 over a row longer than the buffer (so n >= k + block); returns the survivors.
     index_t scan(const T* row, index_t n) {
         Item* buf = buffer.get();
-        index_t size = 0, j = 0;
+        index_t size = 0, j = 0, prefix = n;
         K threshold;
-        bool inclusive = lane_bound(row, n, threshold);
+        const bool inclusive = lane_bound(row, n, threshold, prefix);
         if (!inclusive) {  // no bound: the first k elements give one
             threshold = std::numeric_limits<K>::max();
             for (; j < k; ++j) {
@@ -211,11 +221,25 @@ struct TopKRowSelector {
             }
         }
         Beats<A, T> beats(threshold, largest, inclusive);
-        // Blocks, in a loop specialised on the comparison; a cut may change it.
-        for (bool cut = true; cut;) {
-            if (beats.mode() == BeatMode::nothing) return size;
-            cut = beats.with_mode([&](auto mode) { return scan_blocks<decltype(mode)::value>(row, n, j, size, beats); });
+        // Whole blocks up to `end`, in loops specialised on the comparison (a cut may change
+        // it); false when nothing can beat the threshold any more.
+        auto blocks_until = [&](index_t end) {
+            for (bool cut = true; cut;) {
+                if (beats.mode() == BeatMode::nothing) return false;
+                cut = beats.with_mode([&](auto mode) { return scan_blocks<decltype(mode)::value>(row, end, j, size, beats); });
+            }
+            return true;
+        };
+        if (prefix < n) {
+            // The prefix is still in cache: settle it, so that the rest of the row meets the
+            // exact k-th best of the prefix rather than the looser bound.
+            if (!blocks_until(prefix)) return size;
+            if (size > k) {
+                beats = Beats<A, T>(cut_to_k(size), largest, false);
+                size = k;
+            }
         }
+        if (!blocks_until(n)) return size;
         for (; j + width <= n; j += width) {
             size = take(row, j, mask_bits(beats(load<T, A>(row + j))), size);
         }
@@ -232,7 +256,8 @@ struct TopKRowSelector {
 template <class A, class T, class Item>
 void topk_rows_with(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values,
                     Rows<index_t> indices) {
-    TopKRowSelector<A, T, Item> selector(x.n_cols, k, largest);
+    constexpr index_t cache_bytes = index_t(1) << 20;  // a conservative L2
+    TopKRowSelector<A, T, Item> selector(x.n_cols, k, largest, x.n_rows * x.n_cols * index_t(sizeof(T)) <= cache_bytes);
     for (index_t r = 0; r < x.n_rows; ++r) {
         if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
         selector.run(x.row(r), x.n_cols, sorted, values.row(r), indices.row(r));
