@@ -248,8 +248,8 @@ def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
 
 
 def _softmax(x, axis, out, log: bool):
-    rows = _direct_rows(x, axis) if out is None and x.dtype.kind == "f" else None
-    if rows is not None:
+    rows = _direct_rows(x, axis) if out is None else None
+    if rows is not None and rows.dtype.kind == "f":
         result = np.empty(rows.shape, dtype=rows.dtype)
         _core.softmax(rows, log, result)
         return result if x.ndim == 2 else result[0]
