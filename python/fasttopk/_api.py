@@ -6,7 +6,6 @@ Rules kept here: which dtypes are accepted and how they reach the core (exactly)
 """
 from __future__ import annotations
 
-import operator
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -275,8 +274,10 @@ def _softmax(x, axis, out, log: bool):
         return out if out is not None else np.empty(shape, dtype=result_dtype)
     rows = _rows(src if src.dtype == core_dtype else src.astype(core_dtype), axis_)
     if out is not None and result_dtype == core_dtype:
-        target = out.reshape(src.shape) if axis is None else out
-        dest = _writable_rows(target, axis_) if out.flags.c_contiguous or axis is not None else None
+        if axis is not None:
+            dest = _writable_rows(out, axis_)
+        else:  # flattened: a view of out only when out is C-contiguous
+            dest = _writable_rows(out.reshape(src.shape), axis_) if out.flags.c_contiguous else None
         # Exact aliasing (out is x) is safe: each pass reads an element before writing it.
         if dest is not None and (not np.shares_memory(dest, rows) or _same_view(dest, rows)):
             _core.softmax(rows, log, dest)
