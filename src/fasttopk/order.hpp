@@ -93,8 +93,8 @@ class Beats {
     BeatMode mode() const { return mode_; }
     B limit() const { return limit_; }
 
-    // The test of one mode, for loops specialised on it. Unordered compares (!(x <= t)) fold
-    // "or NaN" into the comparison itself.
+    // The test of one mode, for loops specialised on it. (Not !(x <= t) for "above or NaN":
+    // xsimd 8.1 negates an AVX-512 mask through an out-of-line constant, a call per batch.)
     template <BeatMode M>
     static xsimd::batch_bool<T, A> test(B x, B limit) {
         using Mode = BeatMode;
@@ -102,8 +102,8 @@ class Beats {
         else if constexpr (M == Mode::at_least) return x >= limit;
         else if constexpr (M == Mode::below) return x < limit;
         else if constexpr (M == Mode::at_most) return x <= limit;
-        else if constexpr (M == Mode::above_or_nan) return !(x <= limit);
-        else if constexpr (M == Mode::at_least_or_nan) return !(x < limit);
+        else if constexpr (M == Mode::above_or_nan) return (x > limit) | is_nan(x);
+        else if constexpr (M == Mode::at_least_or_nan) return (x >= limit) | is_nan(x);
         else if constexpr (M == Mode::nan_only) return is_nan(x);
         else if constexpr (M == Mode::not_nan) return x == x;  // ordered: false for NaN
         else if constexpr (M == Mode::everything) return (x == x) | is_nan(x);

@@ -36,7 +36,7 @@ K kth_largest(K* keys, index_t count, index_t k) {
     }
     for (index_t i = 0; i < count; ++i) {
         const K key = keys[i];
-        index_t above = 0, at_or_above = 0;
+        int above = 0, at_or_above = 0;  // int, not index_t: no widening in the vector loop
         for (index_t j = 0; j < count; ++j) {
             above += keys[j] > key;
             at_or_above += keys[j] >= key;
@@ -183,9 +183,11 @@ struct TopKRowSelector {
     // Whole blocks from column j on, while the threshold stands: returns true after a cut
     // (j then points past the block that caused it, and beats holds the new threshold).
     template <BeatMode M>
-    bool scan_blocks(const T* row, index_t n, index_t& j, index_t& size, Beats<A, T>& beats) {
+    bool scan_blocks(const T* row, index_t n, index_t& j_io, index_t& size_io, Beats<A, T>& beats) {
         const B limit = beats.limit();
         const index_t cut_at = k + select_slack(k);
+        index_t j = j_io, size = size_io;  // in registers for the loop, not behind references
+        bool cut = false;
         for (; j + block <= n; j += block) {
             const auto m0 = Beats<A, T>::template test<M>(load<T, A>(row + j), limit);
             const auto m1 = Beats<A, T>::template test<M>(load<T, A>(row + j + width), limit);
@@ -200,10 +202,13 @@ struct TopKRowSelector {
                 beats = Beats<A, T>(cut_to_k(size), largest, false);
                 size = k;
                 j += block;
-                return true;
+                cut = true;
+                break;
             }
         }
-        return false;
+        j_io = j;
+        size_io = size;
+        return cut;
     }
 
     // Pass 2 over a row longer than the buffer (so n >= k + block); returns the survivors.
@@ -258,8 +263,9 @@ void topk_rows_with(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<
                     Rows<index_t> indices) {
     constexpr index_t cache_bytes = index_t(1) << 20;  // a conservative L2
     TopKRowSelector<A, T, Item> selector(x.n_cols, k, largest, x.n_rows * x.n_cols * index_t(sizeof(T)) <= cache_bytes);
+    if (x.n_rows > 1) prefetch_row(x.row(1), x.n_cols);
     for (index_t r = 0; r < x.n_rows; ++r) {
-        if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
+        if (r + 2 < x.n_rows) prefetch_row(x.row(r + 2), x.n_cols);
         selector.run(x.row(r), x.n_cols, sorted, values.row(r), indices.row(r));
     }
 }

@@ -20,6 +20,24 @@ template <class A>
 inline batch<float, A> exp_nonpositive(batch<float, A> x) {
     using F = batch<float, A>;
     using I = batch<std::int32_t, A>;
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<typename F::register_type, __m512>) {
+        // AVX-512 multiplies by 2^k in one instruction (vscalefps), underflow to 0 included, so
+        // the select goes too. x is first raised to -104, below which exp is 0 in float
+        // (maxps returns its second operand when either is NaN: NaN stays NaN).
+        const F xc = F(_mm512_max_ps(_mm512_set1_ps(-104.0f), x));
+        const F k = F(_mm512_roundscale_ps(xc * F(1.44269504088896341f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        F r = xsimd::fnma(k, F(0.693359375f), xc);
+        r = xsimd::fnma(k, F(-2.12194440e-4f), r);
+        F p = F(1.3997796e-03f);
+        p = xsimd::fma(p, r, F(8.3955629e-03f));
+        p = xsimd::fma(p, r, F(4.1665401e-02f));
+        p = xsimd::fma(p, r, F(1.6666277e-01f));
+        p = xsimd::fma(p, r, F(5.0000000e-01f));
+        p = xsimd::fma(p, r * r, r) + F(1.0f);
+        return F(_mm512_scalef_ps(p, k));
+    }
+#endif
     const F round_magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
     const F z = xsimd::fma(x, F(1.44269504088896341f), round_magic);
     const F k = z - round_magic;
