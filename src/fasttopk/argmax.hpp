@@ -69,11 +69,7 @@ T span_extreme(const T* row, index_t begin, index_t end, batch<T, A>& sum) {
         if constexpr (is_float) s0 = s0 + v;
     }
     if constexpr (is_float) sum = sum + ((s0 + s1) + (s2 + s3));
-    alignas(64) T lanes[width];
-    extreme<FindMin, A>(extreme<FindMin, A>(e0, e1), extreme<FindMin, A>(e2, e3)).store_aligned(lanes);
-    T ext = lanes[0];
-    for (index_t i = 1; i < width; ++i) ext = (FindMin ? lanes[i] < ext : lanes[i] > ext) ? lanes[i] : ext;
-    return ext;
+    return reduce_extreme<FindMin, T, A>(extreme<FindMin, A>(extreme<FindMin, A>(e0, e1), extreme<FindMin, A>(e2, e3)));
 }
 
 template <bool FindMin, class A, class T>

@@ -49,7 +49,7 @@ bool true_label_rank_rows(Rows<const T> scores, const index_t* labels, index_t* 
         const T s = row[t];
         if constexpr (has_masked_load<T, A>) {  // short rows: one masked batch, bit counts
             if (scores.n_cols < batch<T, A>::size) {
-                const auto v = load_head<T, A>(row, scores.n_cols);
+                const auto v = load_partial<T, A>(row, scores.n_cols, T(0));
                 const batch<T, A> target(s);
                 const std::uint64_t valid = (std::uint64_t(1) << scores.n_cols) - 1;
                 const std::uint64_t after_t = ~((std::uint64_t(2) << t) - 1);

@@ -94,23 +94,62 @@ inline std::uint64_t mask_bits(const xsimd::batch_bool<T, A>& b) {
     }
 }
 
-// The first n < width elements of p in a batch (other lanes 0), without touching memory past
-// p + n: AVX-512's masked loads only. has_masked_load tells where it is available.
+// Partial batches: the first n < width lanes of p, the others `fill`; and the first n lanes of
+// v stored to p. AVX-512's masked loads and stores never touch memory past p + n; elsewhere a
+// small copy does the same.
 template <class T, class A>
 constexpr bool has_masked_load = std::is_integral_v<typename xsimd::batch_bool<T, A>::register_type>;
 
 template <class T, class A>
-inline batch<T, A> load_head(const T* p, index_t n) {
+inline batch<T, A> load_partial(const T* p, index_t n, T fill) {
 #if defined(__AVX512F__)
     using R = typename batch<T, A>::register_type;
-    if constexpr (std::is_same_v<R, __m512>) return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p);
-    else if constexpr (std::is_same_v<R, __m512d>) return _mm512_maskz_loadu_pd(__mmask8((1u << n) - 1), p);
-    else if constexpr (sizeof(T) == 4) return _mm512_maskz_loadu_epi32(__mmask16((1u << n) - 1), p);
-    else return _mm512_maskz_loadu_epi64(__mmask8((1u << n) - 1), p);
-#else
-    static_assert(sizeof(T) == 0, "load_head needs AVX-512");
-    return batch<T, A>(T(0));
+    if constexpr (std::is_same_v<R, __m512>) {
+        return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), __mmask16((1u << n) - 1), p);
+    } else if constexpr (std::is_same_v<R, __m512d>) {
+        return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), __mmask8((1u << n) - 1), p);
+    } else if constexpr (std::is_same_v<R, __m512i> && sizeof(T) == 4) {
+        return _mm512_mask_loadu_epi32(_mm512_set1_epi32(fill), __mmask16((1u << n) - 1), p);
+    } else if constexpr (std::is_same_v<R, __m512i>) {
+        return _mm512_mask_loadu_epi64(_mm512_set1_epi64(fill), __mmask8((1u << n) - 1), p);
+    }
 #endif
+    alignas(64) T lanes[batch<T, A>::size];
+    for (index_t i = 0; i < index_t(batch<T, A>::size); ++i) lanes[i] = i < n ? p[i] : fill;
+    return batch<T, A>::load_aligned(lanes);
+}
+
+template <class T, class A>
+inline void store_partial(T* p, index_t n, batch<T, A> v) {
+#if defined(__AVX512F__)
+    using R = typename batch<T, A>::register_type;
+    if constexpr (std::is_same_v<R, __m512>) {
+        _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v);
+        return;
+    } else if constexpr (std::is_same_v<R, __m512d>) {
+        _mm512_mask_storeu_pd(p, __mmask8((1u << n) - 1), v);
+        return;
+    }
+#endif
+    alignas(64) T lanes[batch<T, A>::size];
+    v.store_aligned(lanes);
+    for (index_t i = 0; i < n; ++i) p[i] = lanes[i];
+}
+
+// The largest (smallest) lane, by a pairwise tree: a short dependency chain. Lanes holding
+// NaN may or may not win: callers do not depend on it.
+template <bool Smallest, class T, class A>
+inline T reduce_extreme(batch<T, A> v) {
+    constexpr index_t width = batch<T, A>::size;
+    alignas(64) T lanes[width];
+    v.store_aligned(lanes);
+    for (index_t half = width / 2; half >= 1; half /= 2) {
+        for (index_t i = 0; i < half; ++i) {
+            const bool other = Smallest ? lanes[i + half] < lanes[i] : lanes[i + half] > lanes[i];
+            lanes[i] = other ? lanes[i + half] : lanes[i];
+        }
+    }
+    return lanes[0];
 }
 
 inline int lowest_bit(std::uint64_t bits) { return __builtin_ctzll(bits); }

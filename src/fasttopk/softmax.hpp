@@ -72,10 +72,7 @@ void softmax_row(const T* x, index_t n, bool log, T* out) {
     const index_t simd_end = whole_steps(n, width);
     const index_t rest = n - simd_end;
     const T minus_inf = -std::numeric_limits<T>::infinity();
-    // The last partial batch, padded with -inf.
-    alignas(64) T tail[width];
-    for (index_t i = 0; i < width; ++i) tail[i] = i < rest ? x[simd_end + i] : minus_inf;
-    const B tail_x = B::load_aligned(tail);
+    const B tail_x = load_partial<T, A>(x + simd_end, rest, minus_inf);  // exp(-inf - m) = 0
 
     // Pass 1: the maximum, in four accumulators.
     B m0(minus_inf), m1(minus_inf), m2(minus_inf), m3(tail_x);
@@ -86,10 +83,7 @@ void softmax_row(const T* x, index_t n, bool log, T* out) {
         m2 = xsimd::max(m2, load<T, A>(x + j + 2 * width));
     }
     for (; j < simd_end; j += width) m0 = xsimd::max(m0, load<T, A>(x + j));
-    alignas(64) T lanes[width];
-    xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)).store_aligned(lanes);
-    T m = minus_inf;
-    for (index_t i = 0; i < width; ++i) m = (lanes[i] > m || lanes[i] != lanes[i]) ? lanes[i] : m;
+    T m = reduce_extreme<false, T, A>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
     const bool shift_is_max = !(log && !std::isfinite(m));
     if (!shift_is_max) m = T(0);
 
@@ -116,17 +110,15 @@ void softmax_row(const T* x, index_t n, bool log, T* out) {
     const T sum = xsimd::hadd((sum0 + sum1) + tail_e);
 
     // Pass 3: normalise.
-    alignas(64) T tail_out[width];
     if (!log) {
         const B scale(T(1) / sum);
         for (j = 0; j < simd_end; j += width) (load<T, A>(out + j) * scale).store_unaligned(out + j);
-        (tail_e * scale).store_aligned(tail_out);
+        store_partial<T, A>(out + simd_end, rest, tail_e * scale);
     } else {
         const B log_sum(std::log(sum));
         for (j = 0; j < simd_end; j += width) ((load<T, A>(x + j) - shift) - log_sum).store_unaligned(out + j);
-        ((tail_x - shift) - log_sum).store_aligned(tail_out);
+        store_partial<T, A>(out + simd_end, rest, (tail_x - shift) - log_sum);
     }
-    for (index_t i = 0; i < rest; ++i) out[simd_end + i] = tail_out[i];
 }
 
 template <class A, class T>
