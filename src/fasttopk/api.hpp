@@ -5,6 +5,8 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <unistd.h>
+
 #include <xtensor/xadapt.hpp>
 
 #include "fasttopk/dispatch.hpp"
@@ -12,25 +14,41 @@
 
 namespace fasttopk {
 
-// The process-wide pool; set_num_threads swaps it while calls in flight keep theirs.
+// The process-wide pool; set_num_threads swaps it while calls in flight keep theirs. A child
+// made by fork() has none of the parent's threads: it starts a pool of the same size (the
+// parent's pool object is left alone, never joined there).
 class PoolHolder {
    public:
     static std::shared_ptr<ThreadPool> get() {
         std::lock_guard<std::mutex> lock(mutex());
         auto& p = pool();
-        if (!p) p = std::make_shared<ThreadPool>(default_thread_count());
+        if (!p || owner() != ::getpid()) {
+            int n_threads = default_thread_count();
+            if (p) {  // forked: as many threads as the parent had
+                n_threads = p->size();
+                new std::shared_ptr<ThreadPool>(std::move(p));  // leaked, never joined here
+            }
+            p = std::make_shared<ThreadPool>(n_threads);
+            owner() = ::getpid();
+        }
         return p;
     }
     static void resize(int n_threads) {
         auto fresh = std::make_shared<ThreadPool>(n_threads);
         std::lock_guard<std::mutex> lock(mutex());
+        if (pool() && owner() != ::getpid()) new std::shared_ptr<ThreadPool>(std::move(pool()));  // leak
         pool() = std::move(fresh);
+        owner() = ::getpid();
     }
 
    private:
     static std::mutex& mutex() {
         static std::mutex m;
         return m;
+    }
+    static pid_t& owner() {
+        static pid_t pid = 0;
+        return pid;
     }
     static std::shared_ptr<ThreadPool>& pool() {
         static auto* p = new std::shared_ptr<ThreadPool>();  // never destroyed: safe at exit
