@@ -3,15 +3,18 @@
 // Small k (the common case), two cheap passes over a row that stays in cache between them:
 //  1. Lane bound: each SIMD lane keeps its best element (one min/max per element); the k-th
 //     best of those lane champions is a lower bound on the row's k-th best (they are k
-//     distinct elements), and usually a tight one.
+//     distinct elements), and usually a tight one. On long rows only a prefix is used, and
+//     settled exactly before the rest is filtered.
 //  2. Filter: each block of batches is compared with the threshold (plain value comparisons,
 //     see Beats) and only lanes that pass are touched, one by one through the mask bits.
 //     Survivors go to a buffer; when k + slack of them have gathered, a selection cuts the
 //     buffer back to k and raises the threshold to the k-th best. Each cut, O(k + slack), is
 //     paid for by slack >= k survivors, so hostile rows (ascending, all equal, all NaN) stay
 //     linear.
-// Large k (k near n): every element goes to the buffer and one selection finds the k best.
-// Either way only the k winners are sorted, as packed integers (see Packed in order.hpp).
+// Large k (k near n): every element goes to the buffer.
+// Last, the buffer's k best are found and ordered: up to 128 items by counting each item's
+// rank (branch-free), beyond that by introselect and a sort of the k winners. Items are packed
+// integers (see Packed in order.hpp), so every comparison is one integer compare.
 #pragma once
 #include <algorithm>
 
