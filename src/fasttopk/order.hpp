@@ -46,6 +46,22 @@ inline key_t<T> order_key(T x, key_t<T> flip) {
     }
 }
 
+// order_key for a whole batch, lane by lane the same integers.
+template <class A, class T>
+inline batch<key_t<T>, A> order_keys(batch<T, A> x, key_t<T> flip) {
+    using K = key_t<T>;
+    using KB = batch<K, A>;
+    if constexpr (std::is_integral_v<T>) {
+        return x ^ KB(flip);
+    } else {
+        constexpr K low_bits = std::numeric_limits<K>::max();
+        const batch<T, A> canonical =
+            xsimd::select(is_nan(x), batch<T, A>(std::numeric_limits<T>::quiet_NaN()), x + batch<T, A>(T(0)));
+        const KB bits = xsimd::bitwise_cast<KB>(canonical);
+        return bits ^ ((bits >> int(8 * sizeof(K) - 1)) & KB(low_bits)) ^ KB(flip);
+    }
+}
+
 // The value whose key is `key` (the canonical NaN for the NaN key): inverse of order_key.
 template <class T>
 inline T key_value(key_t<T> key, key_t<T> flip) {

@@ -29,22 +29,29 @@ struct KeyFirst {
     bool operator()(K a, K b) const { return a > b; }
 };
 
-// The k-th largest of keys[0, count): for a few keys, the one with fewer than k keys above it
-// and at least k at or above it, counted without branches (vectorised); a selection otherwise.
-template <class K>
+// The k-th largest of keys[0, count), count a multiple of the batch width: for a few batches,
+// the key with fewer than k keys above it and at least k at or above it, each count a compare
+// and a popcount per batch; a selection otherwise. Reorders keys only in the latter case.
+template <class A, class K>
 K kth_largest(K* keys, index_t count, index_t k) {
-    if (count > 64) {
+    using KB = batch<K, A>;
+    constexpr index_t width = KB::size;
+    constexpr index_t most_batches = 4;
+    if (count > most_batches * width) {
         std::nth_element(keys, keys + (k - 1), keys + count, KeyFirst<K>{});
         return keys[k - 1];
     }
+    KB all[most_batches];
+    const index_t batches = count / width;
+    for (index_t b = 0; b < batches; ++b) all[b] = KB::load_aligned(keys + b * width);
     for (index_t i = 0; i < count; ++i) {
-        const K key = keys[i];
-        int above = 0, at_or_above = 0;  // int, not index_t: no widening in the vector loop
-        for (index_t j = 0; j < count; ++j) {
-            above += keys[j] > key;
-            at_or_above += keys[j] >= key;
+        const KB key(keys[i]);
+        index_t above = 0, at_or_above = 0;
+        for (index_t b = 0; b < batches; ++b) {
+            above += bit_count(mask_bits(all[b] > key));
+            at_or_above += bit_count(mask_bits(all[b] >= key));
         }
-        if (above < k && k <= at_or_above) return key;
+        if (above < k && k <= at_or_above) return keys[i];
     }
     return keys[0];  // unreachable: some key is the k-th largest
 }
@@ -163,12 +170,10 @@ struct TopKRowSelector {
             for (index_t u = 0; u < used; ++u)
                 champ[u] = largest ? xsimd::max(champ[u], champ[u + used]) : xsimd::min(champ[u], champ[u + used]);
         }
-        alignas(64) T values[step];
-        K keys[step];
+        alignas(64) K keys[step];
         const index_t count = used * width;
-        for (index_t u = 0; u < used; ++u) champ[u].store_aligned(values + u * width);
-        for (index_t i = 0; i < count; ++i) keys[i] = order_key<T>(values[i], flip);
-        bound = kth_largest(keys, count, k);
+        for (index_t u = 0; u < used; ++u) order_keys<A, T>(champ[u], flip).store_aligned(keys + u * width);
+        bound = kth_largest<A>(keys, count, k);
         return true;
     }
 
