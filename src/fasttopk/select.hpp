@@ -36,7 +36,7 @@ template <class A, class K>
 K kth_largest(K* keys, index_t count, index_t k) {
     using KB = batch<K, A>;
     constexpr index_t width = KB::size;
-    constexpr index_t most_batches = 4;
+    constexpr index_t most_batches = 8;
     if (count > most_batches * width) {
         std::nth_element(keys, keys + (k - 1), keys + count, KeyFirst<K>{});
         return keys[k - 1];
@@ -90,8 +90,13 @@ struct TopKRowSelector {
         index_t by_rank[short_row];
         for (index_t i = 0; i < size; ++i) {
             const Item item = buf[i];
-            index_t rank = 0;
-            for (index_t j = 0; j < size; ++j) rank += buf[j] > item;
+            index_t rank = 0, j = 0;
+            if constexpr (std::is_same_v<Item, std::uint64_t>) {  // a compare and a popcount a batch
+                using IB = batch<std::uint64_t, A>;
+                const IB wanted(item);
+                for (; j + index_t(IB::size) <= size; j += IB::size) rank += bit_count(mask_bits(IB::load_unaligned(buf + j) > wanted));
+            }
+            for (; j < size; ++j) rank += buf[j] > item;
             by_rank[rank] = P::index(item);
         }
         for (index_t r = 0; r < k; ++r) {
