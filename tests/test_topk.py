@@ -128,6 +128,22 @@ def test_large_k(dtype, rng):
                 check(x, k, largest=largest, sorted=False)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_k_radix_sorted_with_nan_and_signed_zeros(dtype, rng):
+    """k >= 256 winners are radix-sorted on their packed keys: NaN, -0.0/+0.0 and ties keep
+    the order rule there too."""
+    n = 3000
+    x = random_array(rng, (4, n), dtype, ties=True)
+    x[0, rng.integers(0, n, 300)] = np.nan
+    x[1, ::3] = -0.0
+    x[1, 1::3] = 0.0
+    x[2, rng.integers(0, n, 50)] = np.inf
+    x[3, rng.integers(0, n, 50)] = -np.inf
+    for k in [256, 257, 1000, 2999, 3000]:
+        for largest in (True, False):
+            check(x, k, largest=largest)
+
+
 @pytest.mark.parametrize("dtype", CORE_DTYPES)
 def test_both_sides_of_the_scan_path_switch(dtype, rng):
     """The core keeps every key when n <= k + slack + block and scans otherwise (slack and

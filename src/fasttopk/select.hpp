@@ -56,6 +56,35 @@ K kth_largest(K* keys, index_t count, index_t k) {
     return keys[0];  // unreachable: some key is the k-th largest
 }
 
+// Sorts items into descending order: LSD radix on bytes for many items (a byte the items all
+// share, such as the high bytes of small column numbers, costs one counting pass and no move),
+// std::sort for few. `spare` holds as many items as `items`.
+template <class Item>
+void sort_descending(Item* items, index_t n, Item* spare) {
+    if (n < 256) {
+        std::sort(items, items + n, RanksBefore<Item>{});
+        return;
+    }
+    Item* src = items;
+    Item* dst = spare;
+    index_t count[256];
+    for (int byte = 0; byte < int(sizeof(Item)); ++byte) {
+        const int shift = 8 * byte;
+        std::fill(count, count + 256, index_t(0));
+        for (index_t i = 0; i < n; ++i) ++count[std::uint8_t(~src[i] >> shift)];  // ~: descending
+        if (count[std::uint8_t(~src[0] >> shift)] == n) continue;
+        index_t at = 0;
+        for (index_t& c : count) {
+            const index_t here = c;
+            c = at;
+            at += here;
+        }
+        for (index_t i = 0; i < n; ++i) dst[count[std::uint8_t(~src[i] >> shift)]++] = src[i];
+        std::swap(src, dst);
+    }
+    if (src != items) std::copy(src, src + n, items);
+}
+
 template <class A, class T, class Item>
 struct TopKRowSelector {
     using K = key_t<T>;
@@ -72,6 +101,7 @@ struct TopKRowSelector {
     bool input_in_cache;
     K flip;
     Scratch<Item> buffer;
+    Scratch<Item> spare;  // the radix sort's second buffer, made on first need
 
     TopKRowSelector(index_t n_cols, index_t k_, bool largest_, bool input_in_cache_)
         : k(k_),
@@ -79,7 +109,8 @@ struct TopKRowSelector {
           largest(largest_),
           input_in_cache(input_in_cache_),
           flip(largest_ ? K(0) : K(-1)),
-          buffer(std::max<index_t>(capacity, short_row)) {}
+          buffer(std::max<index_t>(capacity, short_row)),
+          spare(0) {}
 
     // A short buffer (short rows, or few survivors): each item's rank is the number of items
     // that rank before it, counted without branches (vectorised, size^2 / width steps); the
@@ -127,7 +158,10 @@ struct TopKRowSelector {
             return;
         }
         cut_to_k(size);
-        if (sorted) std::sort(buf, buf + k, RanksBefore<Item>{});
+        if (sorted) {
+            if (k >= 256 && !spare.get()) spare = Scratch<Item>(capacity);
+            sort_descending(buf, k, spare.get());
+        }
         for (index_t i = 0; i < k; ++i) {
             const index_t j = P::index(buf[i]);
             indices_out[i] = j;

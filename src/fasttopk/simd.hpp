@@ -39,10 +39,14 @@ inline xsimd::batch_bool<T, A> is_nan(batch<T, A> x) {
 template <class T>
 class Scratch {
    public:
-    explicit Scratch(index_t n) : data_(new T[n > 0 ? n : 1]) {}
+    explicit Scratch(index_t n) : data_(n > 0 ? new T[n] : nullptr) {}
     ~Scratch() { delete[] data_; }
     Scratch(const Scratch&) = delete;
     Scratch& operator=(const Scratch&) = delete;
+    Scratch& operator=(Scratch&& other) noexcept {
+        std::swap(data_, other.data_);
+        return *this;
+    }
     T* get() const { return data_; }
 
    private:
