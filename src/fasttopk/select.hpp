@@ -56,6 +56,45 @@ K kth_largest(K* keys, index_t count, index_t k) {
     return keys[0];  // unreachable: some key is the k-th largest
 }
 
+// Moves the k largest of items[0, n) to items[0, k), in no order: MSD radix selection on
+// bytes, branch-free counting and one compaction per byte, so O(n) with few passes (items are
+// unique, so each byte narrows the candidates). Introselect for few items. `spare` holds n.
+template <class Item>
+void select_largest(Item* items, index_t n, index_t k, Item* spare) {
+    if (n < 1024 || k >= n) {
+        if (k < n) std::nth_element(items, items + (k - 1), items + n, RanksBefore<Item>{});
+        return;
+    }
+    index_t taken = 0;       // winners so far, at items[0, taken)
+    const Item* from = items;  // the candidates: all items at first, then a run of `spare`
+    index_t m = n;
+    index_t count[256];
+    for (int byte = int(sizeof(Item)) - 1; byte >= 0; --byte) {
+        const int shift = 8 * byte;
+        std::fill(count, count + 256, index_t(0));
+        for (index_t i = 0; i < m; ++i) ++count[std::uint8_t(from[i] >> shift)];
+        const index_t need = k - taken;
+        int cut = 255;
+        index_t above = 0;
+        for (; above + count[cut] < need; --cut) above += count[cut];
+        // Bytes above `cut` win, bytes equal to it stay candidates (a compaction that never
+        // overtakes its reads, whether from items or within spare), the rest lose.
+        index_t kept = 0;
+        for (index_t i = 0; i < m; ++i) {
+            const Item item = from[i];
+            const int b = std::uint8_t(item >> shift);
+            if (b > cut) items[taken++] = item;
+            else if (b == cut) spare[kept++] = item;
+        }
+        from = spare;
+        m = kept;
+        if (taken + m == k || m <= 64) break;
+    }
+    const index_t need = k - taken;
+    std::nth_element(spare, spare + (need - 1), spare + m, RanksBefore<Item>{});
+    std::copy(spare, spare + need, items + taken);
+}
+
 // Sorts items into descending order: LSD radix on bytes for many items (a byte the items all
 // share, such as the high bytes of small column numbers, costs one counting pass and no move),
 // std::sort for few. `spare` holds as many items as `items`.
@@ -101,7 +140,7 @@ struct TopKRowSelector {
     bool input_in_cache;
     K flip;
     Scratch<Item> buffer;
-    Scratch<Item> spare;  // the radix sort's second buffer, made on first need
+    Scratch<Item> spare;  // the radix passes' second buffer, made on first need
 
     TopKRowSelector(index_t n_cols, index_t k_, bool largest_, bool input_in_cache_)
         : k(k_),
@@ -148,7 +187,7 @@ struct TopKRowSelector {
         Item* buf = buffer.get();
         index_t size;
         if (n <= capacity) {
-            for (index_t j = 0; j < n; ++j) buf[j] = P::pack(order_key<T>(row[j], flip), j);
+            pack_all(row, n);
             size = n;
         } else {
             size = scan(row, n);
@@ -157,11 +196,9 @@ struct TopKRowSelector {
             place_by_rank(row, size, values_out, indices_out);
             return;
         }
-        cut_to_k(size);
-        if (sorted) {
-            if (k >= 256 && !spare.get()) spare = Scratch<Item>(capacity);
-            sort_descending(buf, k, spare.get());
-        }
+        if (!spare.get()) spare = Scratch<Item>(capacity);
+        select_largest(buf, size, k, spare.get());
+        if (sorted) sort_descending(buf, k, spare.get());
         for (index_t i = 0; i < k; ++i) {
             const index_t j = P::index(buf[i]);
             indices_out[i] = j;
@@ -214,6 +251,18 @@ struct TopKRowSelector {
         for (index_t u = 0; u < used; ++u) order_keys<A, T>(champ[u], flip).store_aligned(keys + u * width);
         bound = kth_largest<A>(keys, count, k);
         return true;
+    }
+
+    // Every element of the row into the buffer: keys a batch at a time, then packed.
+    void pack_all(const T* row, index_t n) {
+        Item* buf = buffer.get();
+        alignas(64) K keys[width];
+        index_t j = 0;
+        for (; j + width <= n; j += width) {
+            order_keys<A, T>(load<T, A>(row + j), flip).store_aligned(keys);
+            for (index_t i = 0; i < width; ++i) buf[j + i] = P::pack(keys[i], j + i);
+        }
+        for (; j < n; ++j) buf[j] = P::pack(order_key<T>(row[j], flip), j);
     }
 
     // Appends the lanes of row[base, base + width) set in `bits`.
