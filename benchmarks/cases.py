@@ -1,0 +1,213 @@
+"""What is timed: for each kernel, fasttopk and its peers on the same array, and the check that
+they compute the same thing (run on the warm-up results, before any timing).
+
+Every row also times the floor, ``np.max(x, axis=1)``: one read of the scores with NumPy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+import scipy.special
+import sklearn.metrics
+
+import fasttopk
+
+from .timing import Contender
+
+try:  # PyTorch is an optional peer
+    import torch
+except ImportError:  # pragma: no cover - depends on the environment
+    torch = None
+
+KERNELS = ("argmax", "softmax", "log_softmax", "topk", "accuracy")
+MAIN_PEER = {
+    "argmax": "np.argmax",
+    "softmax": "scipy.special.softmax",
+    "log_softmax": "scipy.special.log_softmax",
+    "topk": "np.argpartition+argsort",
+    "accuracy": "sklearn top_k_accuracy_score",
+}
+TORCH_PEER = {
+    "argmax": "torch.argmax",
+    "softmax": "torch.softmax",
+    "log_softmax": "torch.log_softmax",
+    "topk": "torch.topk",
+}
+FLOOR = "np.max"
+
+
+@dataclass
+class Case:
+    kernel: str
+    k: Optional[int]
+    contenders: List[Contender]
+    # (results by contender name) -> (errors: fasttopk disagrees with the main peer,
+    #                                 notes: a torch disagreement, informational)
+    check: Callable[[Dict[str, Any]], Tuple[List[str], List[str]]]
+    bytes_read: int
+    bytes_written: int
+
+
+def numpy_topk(x: np.ndarray, k: int):
+    """The idiomatic NumPy top-k with sorted output: argpartition, then sort the k winners."""
+    part = np.argpartition(-x, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(x, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    return np.take_along_axis(vals, order, axis=1), np.take_along_axis(part, order, axis=1)
+
+
+def has_accuracy() -> bool:
+    return callable(getattr(fasttopk, "top_k_accuracy_score", None))
+
+
+def _floor(x):
+    return Contender(FLOOR, "floor", lambda: np.max(x, axis=1))
+
+
+def _torch_np(r):
+    return r.numpy() if torch is not None and isinstance(r, torch.Tensor) else np.asarray(r)
+
+
+def _argmax_case(x, t) -> Case:
+    cs = [
+        Contender("fasttopk", "fasttopk", lambda: fasttopk.argmax(x, axis=1)),
+        Contender("np.argmax", "peer", lambda: np.argmax(x, axis=1)),
+    ]
+    if t is not None:
+        cs.append(Contender("torch.argmax", "torch", lambda: torch.argmax(t, dim=1), traced=False))
+    cs.append(_floor(x))
+
+    def check(res):
+        errors, notes = [], []
+        ref = res["np.argmax"]
+        got = res["fasttopk"]
+        if got.dtype != np.int64 or not np.array_equal(got, ref):
+            errors.append(f"fasttopk.argmax differs from np.argmax in {np.sum(got != ref)} rows")
+        if "torch.argmax" in res and not np.array_equal(_torch_np(res["torch.argmax"]), ref):
+            notes.append("torch.argmax differs from np.argmax")
+        return errors, notes
+
+    n = x.shape[0]
+    return Case("argmax", None, cs, check, x.nbytes, n * 8)
+
+
+def _softmax_case(x, t, log: bool) -> Case:
+    kernel = "log_softmax" if log else "softmax"
+    ft = fasttopk.log_softmax if log else fasttopk.softmax
+    sp = scipy.special.log_softmax if log else scipy.special.softmax
+    peer = MAIN_PEER[kernel]
+    cs = [
+        Contender("fasttopk", "fasttopk", lambda: ft(x, axis=1)),
+        Contender(peer, "peer", lambda: sp(x, axis=1)),
+    ]
+    if t is not None:
+        tf = torch.log_softmax if log else torch.softmax
+        cs.append(Contender(TORCH_PEER[kernel], "torch", lambda: tf(t, dim=1), traced=False))
+    cs.append(_floor(x))
+    # float32 results: agreement within float rounding (a different exp/log and summation order)
+    rtol, atol = (1e-5, 1e-5) if log else (1e-4, 1e-9)
+
+    def check(res):
+        errors, notes = [], []
+        ref = res[peer]
+        got = res["fasttopk"]
+        if got.shape != ref.shape or got.dtype != ref.dtype:
+            errors.append(f"fasttopk.{kernel}: {got.dtype}{got.shape} vs {ref.dtype}{ref.shape}")
+        elif not np.allclose(got, ref, rtol=rtol, atol=atol):
+            rel = np.max(np.abs(got.astype(np.float64) - ref) / (np.abs(ref) + atol))
+            errors.append(f"fasttopk.{kernel} differs from {peer}: max rel. error {rel:.3g}")
+        tn = TORCH_PEER[kernel]
+        if tn in res and not np.allclose(_torch_np(res[tn]), ref, rtol=rtol, atol=atol):
+            notes.append(f"{tn} differs from {peer} beyond rtol={rtol}")
+        return errors, notes
+
+    return Case(kernel, None, cs, check, x.nbytes, x.nbytes)
+
+
+def _same_topk(x, values, indices, ref_values, ref_indices) -> Optional[str]:
+    """None when (values, indices) is the sorted top-k of x as the reference says; indices may
+    differ from the reference only between equal values (the reference orders ties arbitrarily)."""
+    if values.shape != ref_values.shape or indices.shape != ref_indices.shape:
+        return f"shape {values.shape} vs {ref_values.shape}"
+    if not np.array_equal(values, ref_values):
+        return f"values differ in {np.sum(np.any(values != ref_values, axis=1))} rows"
+    if not np.array_equal(np.take_along_axis(x, indices, axis=1), values):
+        return "indices do not point at the values"
+    differ = np.any(indices != ref_indices, axis=1)
+    if differ.any():
+        v = ref_values[differ]
+        tied = np.any(v[:, 1:] == v[:, :-1], axis=1) if v.shape[1] > 1 else np.zeros(len(v), bool)
+        if not tied.all():
+            return f"indices differ from the NumPy reference in {int((~tied).sum())} rows without ties"
+    return None
+
+
+def _topk_case(x, t, k) -> Case:
+    peer = MAIN_PEER["topk"]
+    cs = [
+        Contender("fasttopk", "fasttopk", lambda: fasttopk.topk(x, k)),
+        Contender(peer, "peer", lambda: numpy_topk(x, k)),
+    ]
+    if t is not None:
+        cs.append(Contender("torch.topk", "torch", lambda: torch.topk(t, k, dim=1), traced=False))
+    cs.append(_floor(x))
+
+    def check(res):
+        errors, notes = [], []
+        ref_v, ref_i = res[peer]
+        v, i = res["fasttopk"]
+        if i.dtype != np.int64 or v.dtype != x.dtype:
+            errors.append(f"fasttopk.topk dtypes {v.dtype}/{i.dtype}")
+        problem = _same_topk(x, v, i, ref_v, ref_i)
+        if problem:
+            errors.append(f"fasttopk.topk: {problem}")
+        if "torch.topk" in res:
+            tv, ti = res["torch.topk"]
+            problem = _same_topk(x, _torch_np(tv), _torch_np(ti), ref_v, ref_i)
+            if problem:
+                notes.append(f"torch.topk: {problem}")
+        return errors, notes
+
+    n = x.shape[0]
+    return Case("topk", k, cs, check, x.nbytes, n * k * (x.itemsize + 8))
+
+
+def _accuracy_case(x, y_true, k) -> Case:
+    peer = MAIN_PEER["accuracy"]
+    labels = np.arange(x.shape[1])
+    ft = fasttopk.top_k_accuracy_score
+    sk = sklearn.metrics.top_k_accuracy_score
+    cs = [
+        Contender("fasttopk", "fasttopk", lambda: ft(y_true, x, k=k, labels=labels)),
+        Contender(peer, "peer", lambda: sk(y_true, x, k=k, labels=labels)),
+        _floor(x),
+    ]
+
+    def check(res):
+        got, ref = res["fasttopk"], res[peer]
+        if not got == ref:
+            return [f"fasttopk.top_k_accuracy_score = {got!r}, scikit-learn = {ref!r}"], []
+        if type(got) is not type(ref):
+            return [], [f"result type {type(got).__name__}, scikit-learn's {type(ref).__name__}"]
+        return [], []
+
+    return Case("accuracy", k, cs, check, x.nbytes + y_true.nbytes, 0)
+
+
+def build_cases(kernel: str, x: np.ndarray, y_true: np.ndarray, ks: List[int]) -> List[Case]:
+    """The rows of `kernel` on `x` (n_rows x n_classes, float32); k > n_classes is skipped."""
+    t = torch.from_numpy(x) if torch is not None else None  # zero copy
+    n_classes = x.shape[1]
+    if kernel == "argmax":
+        return [_argmax_case(x, t)]
+    if kernel in ("softmax", "log_softmax"):
+        return [_softmax_case(x, t, kernel == "log_softmax")]
+    if kernel == "topk":
+        return [_topk_case(x, t, k) for k in ks if k <= n_classes]
+    if kernel == "accuracy":
+        if not has_accuracy():
+            return []
+        return [_accuracy_case(x, y_true, k) for k in ks if k <= n_classes]
+    raise ValueError(f"unknown kernel {kernel!r}; expected one of {', '.join(KERNELS)}")

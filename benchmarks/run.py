@@ -1,0 +1,493 @@
+"""fasttopk against NumPy, SciPy, scikit-learn and PyTorch: ``python -m benchmarks.run``.
+
+Writes benchmarks/results/<stem>.json (machine, versions, bandwidth, every row with its raw
+per-run times), <stem>.md (the table and the targets) and <stem>.png (speedup chart), prints the
+table and the acceptance targets, and rewrites the README region between
+``<!-- bench:begin -->`` and ``<!-- bench:end -->``.
+
+The stem is "latest" for a complete run (all kernels, shapes, k and thread settings, full
+repeats) and "partial" otherwise (--quick or a subset), and only a complete run touches the
+README, so a development run never replaces published numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as _dt
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from . import bandwidth, report, timing
+from .timing import Settings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+README = os.path.join(ROOT, "README.md")
+
+SHAPES = [(100000, 10), (50000, 100), (10000, 1000), (1000, 32000), (1, 128000), (64, 128000)]
+ARGMAX_EXTRA = [(100000, 1000)]  # 400 MB: argmax against one np.max pass, all threads
+QUICK_SHAPES = [(100000, 10), (10000, 1000), (1, 128000)]
+KS = [1, 5, 50]
+SEED = 20240601
+
+FULL = Settings(budget_s=1.0, min_repeats=7, max_repeats=200, slow_s=12.0, slow_repeats=3)
+QUICK = Settings(budget_s=0.15, min_repeats=5, max_repeats=40, slow_s=2.0, slow_repeats=3)
+
+MEMORY_METHOD = (
+    "tracemalloc peak during one separate (untimed) call, above the memory traced before it, "
+    "minus the bytes of the returned arrays. tracemalloc sees Python objects and NumPy array "
+    "buffers; it does not see native scratch memory (fasttopk's C++ core, PyTorch), so torch "
+    "is reported as n/a and fasttopk's figure covers its NumPy allocations only."
+)
+
+
+def _parse_shapes(text):
+    shapes = []
+    for part in text.split(","):
+        n, _, c = part.strip().lower().replace("×", "x").partition("x")
+        shapes.append((int(n), int(c)))
+    return shapes
+
+
+def _parse_threads(text):
+    out = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        n = (os.cpu_count() or 1) if part == "all" else int(part)
+        if n < 1:
+            raise argparse.ArgumentTypeError("thread counts must be >= 1")
+        if n not in out:
+            out.append(n)
+    return out
+
+
+def parse_args(argv=None):
+    from .cases import KERNELS
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="short development run: few repeats, shapes "
+                        + ", ".join(f"{n}x{c}" for n, c in QUICK_SHAPES) + " (+ the 400 MB argmax)")
+    p.add_argument("--kernels", default=",".join(KERNELS),
+                   help=f"comma-separated subset of {','.join(KERNELS)} (default: all)")
+    p.add_argument("--threads", default="1,all", help="comma-separated: 1, all, or counts")
+    p.add_argument("--shapes", default=None,
+                   help="comma-separated n_rowsxn_classes, e.g. 10000x1000,1x128000")
+    p.add_argument("--ks", default=",".join(map(str, KS)), help="k values for topk and accuracy")
+    p.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    p.add_argument("--out", default=None,
+                   help="file stem under benchmarks/results (default: latest or partial)")
+    args = p.parse_args(argv)
+    args.kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
+    for k in args.kernels:
+        if k not in KERNELS:
+            p.error(f"unknown kernel {k!r}; expected some of {', '.join(KERNELS)}")
+    args.threads = _parse_threads(args.threads)
+    args.ks = [int(k) for k in args.ks.split(",")]
+    default_shapes = QUICK_SHAPES if args.quick else SHAPES
+    args.shapes_given = args.shapes is not None
+    args.shapes = _parse_shapes(args.shapes) if args.shapes else list(default_shapes)
+    args.complete = (
+        not args.quick
+        and set(args.kernels) == set(KERNELS)
+        and set(args.threads) == {1, os.cpu_count() or 1}
+        and not args.shapes_given
+        and set(args.ks) == set(KS)
+    )
+    return args
+
+
+# --- machine ----------------------------------------------------------------------------------
+
+
+def _cpuinfo():
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor is enough
+                key, _, value = line.partition(":")
+                fields[key.strip().lower()] = value.strip()
+    except OSError:
+        pass
+    return fields
+
+
+def _cpu_model():
+    return _cpuinfo().get("model name") or platform.processor() or platform.machine()
+
+
+def _mem_total_gb():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
+
+
+def _git_commit():
+    try:
+        out = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine_info():
+    import fasttopk
+
+    info = {
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "affinity_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_family_model_stepping": "/".join(
+            _cpuinfo().get(k, "?") for k in ("cpu family", "model", "stepping")),
+        "cpu_vendor": _cpuinfo().get("vendor_id"),
+        "cpu_simd_flags": sorted(f for f in _cpuinfo().get("flags", "").split()
+                                 if f.startswith(("avx", "sse", "fma", "asimd", "sve"))),
+        "mem_total_gb": _mem_total_gb(),
+        "platform": platform.platform(),
+        "simd_arch": fasttopk.simd_arch(),
+    }
+    try:
+        from fasttopk import _core
+
+        info["fasttopk_available_archs"] = list(_core.available_archs())
+    except (ImportError, AttributeError):
+        pass
+    try:
+        from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_features__
+
+        info["numpy_cpu_baseline"] = list(__cpu_baseline__)
+        info["numpy_avx512_skx"] = bool(__cpu_features__.get("AVX512_SKX"))
+    except ImportError:
+        pass
+    return info
+
+
+def versions():
+    import fasttopk
+    import scipy
+    import sklearn
+
+    from .cases import torch
+
+    v = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "torch": torch.__version__ if torch is not None else None,
+        "fasttopk": getattr(fasttopk, "__version__", None),
+        "fasttopk_git_commit": _git_commit(),
+    }
+    if torch is not None:
+        try:
+            v["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        except AttributeError:
+            pass
+    try:
+        import threadpoolctl
+
+        v["threadpoolctl"] = threadpoolctl.__version__
+    except ImportError:
+        v["threadpoolctl"] = None
+    return v
+
+
+# --- threads ----------------------------------------------------------------------------------
+
+
+class thread_setting:
+    """fasttopk and torch use `n` threads; BLAS/OpenMP pools (threadpoolctl) are capped at `n`."""
+
+    def __init__(self, n):
+        self.n = n
+        self._limits = None
+
+    def __enter__(self):
+        import fasttopk
+
+        from .cases import torch
+
+        try:
+            from threadpoolctl import threadpool_limits
+
+            self._limits = threadpool_limits(limits=self.n)
+        except ImportError:
+            self._limits = None
+        fasttopk.set_num_threads(self.n)
+        if torch is not None:
+            torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+        return False
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def _loadavg():
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def make_data(n, c):
+    rng = np.random.default_rng([SEED, n, c])
+    x = rng.standard_normal((n, c), dtype=np.float32)
+    y_true = rng.integers(0, c, size=n, dtype=np.int64)
+    return x, y_true
+
+
+def _bw_text(bw):
+    return (f"read bandwidth: {bw['single_thread_gbps']:.1f} GB/s (1 thread), "
+            f"{bw['all_threads_gbps']:.1f} GB/s ({bw['all_threads']} processes)")
+
+
+def _best_bandwidth(first, last):
+    """The better single- and all-thread figures of two measurements, with both kept."""
+    best = dict(first)
+    for key in ("single_thread", "all_threads"):
+        if last[key + "_gbps"] > first[key + "_gbps"]:
+            best[key + "_gbps"] = last[key + "_gbps"]
+            best[key + "_method"] = last[key + "_method"]
+    best["method"] = first["method"] + " Measured before and after the rows; the better counts."
+    best["raw_times_s"] = {"before": first["raw_times_s"], "after": last["raw_times_s"]}
+    best["measurements_gbps"] = {
+        "before": [first["single_thread_gbps"], first["all_threads_gbps"]],
+        "after": [last["single_thread_gbps"], last["all_threads_gbps"]],
+    }
+    return best
+
+
+def run_case(case, shape, threads, settings):
+    from .timing import time_row, warm_up
+
+    first = warm_up(case.contenders)
+    errors, notes = case.check({name: r for name, (r, _) in first.items()})
+    first_s = {name: s for name, (_, s) in first.items()}
+    del first
+    row = {
+        "kernel": case.kernel,
+        "shape": list(shape),
+        "k": case.k,
+        "threads": threads,
+        "dtype": "float32",
+        "bytes_read": case.bytes_read,
+        "bytes_written": case.bytes_written,
+        "check": "ok" if not errors else "MISMATCH: " + "; ".join(errors),
+        "notes": notes,
+    }
+    if errors:
+        row["contenders"] = {n: {"warmup_s": [s]} for n, s in first_s.items()}
+        return row
+    timed = time_row(case.contenders, settings, first_s)
+    row["contenders"] = {
+        c.name: {
+            "role": c.role,
+            "median_ms": timed[c.name].median_s * 1e3,
+            "repeats": len(timed[c.name].times_s),
+            "times_s": [round(t, 9) for t in timed[c.name].times_s],
+            "warmup_s": [round(t, 9) for t in timed[c.name].warmup_s],
+            "extra_peak_mb": (None if timed[c.name].extra_peak_bytes is None
+                              else timed[c.name].extra_peak_bytes / 2**20),
+        }
+        for c in case.contenders
+    }
+    by_role = {c.role: c.name for c in case.contenders}
+    ms = {name: d["median_ms"] for name, d in row["contenders"].items()}
+    ft = ms["fasttopk"]
+    peer = by_role["peer"]
+    tname = by_role.get("torch")
+    row.update(
+        fasttopk_ms=ft,
+        peer=peer,
+        peer_ms=ms[peer],
+        speedup_vs_peer=ms[peer] / ft,
+        torch=tname,
+        torch_ms=ms[tname] if tname else None,
+        speedup_vs_torch=ms[tname] / ft if tname else None,
+        floor_ms=ms[by_role["floor"]],
+        fasttopk_gbps=case.bytes_read / (ft * 1e-3) / 1e9,
+    )
+    return row
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    t_start = time.perf_counter()
+    cpu_count = os.cpu_count() or 1
+    load_start = _loadavg()
+    if load_start and load_start[0] > 0.5:
+        _log(f"note: load average {load_start[0]:.2f} before the run; other work on this "
+             "machine makes timings noisy")
+
+    # Read bandwidth before the rows (and again after them: the better of the two counts, so
+    # a burst of other work on the machine during one measurement does not lower the bar).
+    bw_runs = 4 if args.quick else 7
+    _log("measuring read bandwidth ...")
+    bw_first = bandwidth.measure(runs=bw_runs, procs=cpu_count)
+    _log(_bw_text(bw_first))
+
+    from . import cases
+
+    skipped = []
+    kernels = list(args.kernels)
+    if "accuracy" in kernels and not cases.has_accuracy():
+        msg = "fasttopk.top_k_accuracy_score is missing: accuracy rows skipped"
+        _log(msg)
+        skipped.append(msg)
+        kernels.remove("accuracy")
+    if cases.torch is None:
+        msg = "PyTorch is not installed: torch columns stay empty"
+        _log(msg)
+        skipped.append(msg)
+
+    plan = [(s, kernels) for s in args.shapes]
+    if "argmax" in kernels and not args.shapes_given:  # --shapes may name it explicitly
+        plan += [(s, ["argmax"]) for s in ARGMAX_EXTRA if s not in args.shapes]
+
+    rows = []
+    for shape, shape_kernels in plan:
+        n, c = shape
+        t0 = time.perf_counter()
+        x, y_true = make_data(n, c)
+        _log(f"--- {n}×{c} float32 ({x.nbytes / 1e6:.0f} MB), data in {time.perf_counter() - t0:.1f} s")
+        for threads in args.threads:
+            with thread_setting(threads):
+                for kernel in shape_kernels:
+                    for case in cases.build_cases(kernel, x, y_true, args.ks):
+                        row = run_case(case, shape, threads, settings)
+                        rows.append(row)
+                        _log(_progress(row, time.perf_counter() - t_start))
+                        for note in row["notes"]:
+                            _log(f"    note: {note}")
+        del x, y_true
+
+    _log("measuring read bandwidth again ...")
+    bw_last = bandwidth.measure(runs=bw_runs, procs=cpu_count)
+    _log(_bw_text(bw_last))
+    bw = _best_bandwidth(bw_first, bw_last)
+    for row in rows:
+        if row["check"] == "ok":
+            ref = bw["single_thread_gbps"] if row["threads"] == 1 else bw["all_threads_gbps"]
+            row["read_bw_gbps"] = ref
+            row["share_of_read_bw"] = row["fasttopk_gbps"] / ref
+
+    elapsed = time.perf_counter() - t_start
+    meta = {
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv),
+        "quick": args.quick,
+        "complete": args.complete,
+        "elapsed_s": round(elapsed, 1),
+        "loadavg_start": load_start,
+        "loadavg_end": _loadavg(),
+        "machine": machine_info(),
+        "versions": versions(),
+        "bandwidth": bw,
+        "thread_counts": args.threads,
+        "shapes": [list(s) for s, _ in plan],
+        "ks": args.ks,
+        "kernels": kernels,
+        "skipped": skipped,
+        "data": (f"float32 standard normal, np.random.default_rng([{SEED}, n_rows, n_classes]); "
+                 "y_true: uniform integers in [0, n_classes) from the same generator"),
+        "timing_method": timing.__doc__.strip(),
+        "timing_settings": dataclasses.asdict(settings),
+        "memory_method": MEMORY_METHOD,
+        "peers": {k: {"main": cases.MAIN_PEER[k], "torch": cases.TORCH_PEER.get(k)}
+                  for k in cases.KERNELS},
+        "floor": "np.max(x, axis=1): one read of the scores",
+        "gbps_definition": "bytes of input read (scores, and y_true for accuracy) / median time",
+    }
+    targets = report.compute_targets(rows, cpu_count)
+    meta["targets"] = targets
+    meta["rows"] = report.sort_rows(rows)
+
+    table = report.markdown_table(rows)
+    header = report.header_line(meta)
+    tgt = report.targets_text(targets)
+    print()
+    print(header)
+    print()
+    print(table)
+    print()
+    print("Targets (one thread unless stated, same run):")
+    print(tgt)
+    if skipped:
+        print()
+        print("Skipped: " + "; ".join(skipped))
+    print(f"\nelapsed {elapsed / 60:.1f} min")
+
+    stem = args.out or ("latest" if args.complete else "partial")
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, stem + ".json"), "w", encoding="utf-8") as f:
+        f.write(_json_text(meta))
+    md = (f"# fasttopk benchmark\n\n{header}\n\n{table}\n\n{report.notes_block()}\n\n"
+          f"## Targets\n\n```\n{tgt}\n```\n")
+    if skipped:
+        md += "\nSkipped: " + "; ".join(skipped) + "\n"
+    with open(os.path.join(RESULTS, stem + ".md"), "w", encoding="utf-8") as f:
+        f.write(md)
+    why_not = report.chart(rows, meta, os.path.join(RESULTS, stem + ".png"))
+    _log(f"wrote benchmarks/results/{stem}.json, {stem}.md"
+         + (f", {stem}.png" if why_not is None else f" (no chart: {why_not})"))
+
+    if args.no_readme:
+        _log("README.md left alone (--no-readme)")
+    elif not args.complete:
+        _log("README.md left alone: not a complete run (quick or a subset)")
+    else:
+        block = f"{header}\n\n{table}\n\n{report.notes_block()}"
+        _log(report.update_readme(README, block))
+
+    return 1 if any(r["check"] != "ok" for r in rows) else 0
+
+
+_NUMBER_LIST = re.compile(r"\[(\s*-?[\d.eE+-]+\s*(?:,\s*-?[\d.eE+-]+\s*)*)\]")
+
+
+def _json_text(obj) -> str:
+    """Indented JSON with lists of numbers (the raw times) kept on one line."""
+    text = json.dumps(obj, indent=1, ensure_ascii=False)
+    return _NUMBER_LIST.sub(
+        lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]", text) + "\n"
+
+
+def _progress(row, elapsed):
+    shape = report.shape_str(row["shape"])
+    k = f" k={row['k']}" if row["k"] is not None else ""
+    head = f"[{elapsed:6.0f} s] {row['kernel']} {shape}{k} threads={row['threads']}: "
+    if row["check"] != "ok":
+        return head + row["check"]
+    parts = [f"{n} {report.fmt_ms(d['median_ms'])} ms ×{d['repeats']}"
+             for n, d in row["contenders"].items()]
+    return head + ", ".join(parts) + f" | vs peer {report.fmt_ratio(row['speedup_vs_peer'])}" + (
+        f", vs torch {report.fmt_ratio(row['speedup_vs_torch'])}" if row["torch_ms"] else "")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
