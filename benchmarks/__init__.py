@@ -10,3 +10,11 @@ Modules:
     bandwidth  the machine's read bandwidth, measured without any contender's code
     report     the Markdown table, the JSON file, the chart, the README region, the targets
 """
+
+import os
+
+# Contenders run alternately in one process. OpenMP's default is to keep worker threads
+# spinning after a parallel region, which would steal the cores from whichever contender runs
+# next (fasttopk's pool, like this, sleeps between calls); so every pool sleeps when idle. Set
+# before torch is imported, which is when its OpenMP runtime reads it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
