@@ -13,34 +13,11 @@
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
-// exp for float batches whose lanes are <= 0 or NaN (x - max(x)): Cody-Waite reduction and
-// the degree-5 polynomial of xsimd::exp (same accuracy, about 1 ulp), but 2^k is built from
-// the bits of the rounding constant and the overflow test is dropped: x <= 0 cannot overflow.
+// exp(k ln2 + r) / 2^k for |r| <= ln2 / 2, given k = round(x / ln2): Cody-Waite reduction and
+// the degree-5 polynomial of xsimd::exp (same accuracy, about 1 ulp).
 template <class A>
-inline batch<float, A> exp_nonpositive(batch<float, A> x) {
+inline batch<float, A> exp_reduced(batch<float, A> x, batch<float, A> k) {
     using F = batch<float, A>;
-    using I = batch<std::int32_t, A>;
-#if defined(__AVX512F__)
-    if constexpr (std::is_same_v<typename F::register_type, __m512>) {
-        // AVX-512 multiplies by 2^k in one instruction (vscalefps), underflow to 0 included, so
-        // the select goes too. x is first raised to -104, below which exp is 0 in float
-        // (maxps returns its second operand when either is NaN: NaN stays NaN).
-        const F xc = F(_mm512_max_ps(_mm512_set1_ps(-104.0f), x));
-        const F k = F(_mm512_roundscale_ps(xc * F(1.44269504088896341f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        F r = xsimd::fnma(k, F(0.693359375f), xc);
-        r = xsimd::fnma(k, F(-2.12194440e-4f), r);
-        F p = F(1.3997796e-03f);
-        p = xsimd::fma(p, r, F(8.3955629e-03f));
-        p = xsimd::fma(p, r, F(4.1665401e-02f));
-        p = xsimd::fma(p, r, F(1.6666277e-01f));
-        p = xsimd::fma(p, r, F(5.0000000e-01f));
-        p = xsimd::fma(p, r * r, r) + F(1.0f);
-        return F(_mm512_scalef_ps(p, k));
-    }
-#endif
-    const F round_magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
-    const F z = xsimd::fma(x, F(1.44269504088896341f), round_magic);
-    const F k = z - round_magic;
     F r = xsimd::fnma(k, F(0.693359375f), x);
     r = xsimd::fnma(k, F(-2.12194440e-4f), r);
     F p = F(1.3997796e-03f);
@@ -48,10 +25,32 @@ inline batch<float, A> exp_nonpositive(batch<float, A> x) {
     p = xsimd::fma(p, r, F(4.1665401e-02f));
     p = xsimd::fma(p, r, F(1.6666277e-01f));
     p = xsimd::fma(p, r, F(5.0000000e-01f));
-    p = xsimd::fma(p, r * r, r) + F(1.0f);
+    return xsimd::fma(p, r * r, r) + F(1.0f);
+}
+
+// exp for float batches whose lanes are <= 0 or NaN (x - max(x)): as xsimd::exp, but 2^k is
+// built directly and the overflow test is dropped, since x <= 0 cannot overflow.
+template <class A>
+inline batch<float, A> exp_nonpositive(batch<float, A> x) {
+    using F = batch<float, A>;
+    using I = batch<std::int32_t, A>;
+    const F log2e(1.44269504088896341f);
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<typename F::register_type, __m512>) {
+        // AVX-512 multiplies by 2^k in one instruction (vscalefps), underflow to 0 included, so
+        // the select goes too. x is first raised to -104, below which exp is 0 in float
+        // (maxps returns its second operand when either is NaN: NaN stays NaN).
+        const F xc = F(_mm512_max_ps(_mm512_set1_ps(-104.0f), x));
+        const F k = F(_mm512_roundscale_ps(xc * log2e, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        return F(_mm512_scalef_ps(exp_reduced<A>(xc, k), k));
+    }
+#endif
+    const F round_magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+    const F z = xsimd::fma(x, log2e, round_magic);
+    const F k = z - round_magic;
     // z's low mantissa bits hold k; shifted into the exponent field they make 2^k.
     const I two_k = (xsimd::bitwise_cast<I>(z) << 23) + I(127 << 23);
-    const F scaled = p * xsimd::bitwise_cast<F>(two_k);
+    const F scaled = exp_reduced<A>(x, k) * xsimd::bitwise_cast<F>(two_k);
     return xsimd::select(x < F(-87.3365447505531f), F(0.0f), scaled);
 }
 
