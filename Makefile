@@ -8,12 +8,21 @@ SOURCES := $(shell find src python -type f) CMakeLists.txt pyproject.toml
 # PyTorch is an optional peer in the benchmark; this pin is the CPU build this project measures.
 TORCH  ?= torch==2.13.0
 
-.PHONY: test bench install system-deps clean
+.PHONY: test bench install system-deps test-deps clean
 
 system-deps:
 	@if [ ! -f /usr/include/xsimd/xsimd.hpp ] || [ ! -f /usr/include/xtensor/xtensor.hpp ]; then \
 	  echo "installing libxsimd-dev libxtensor-dev"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxsimd-dev libxtensor-dev; \
+	fi
+
+# qemu's user-mode emulator lets the suite load the module on CPUs without AVX / AVX-512
+# (tests/test_isa_emulated.py); x86-64 only.
+test-deps:
+	@if [ "$$(uname -m)" = x86_64 ] && ! command -v qemu-x86_64 >/dev/null; then \
+	  echo "installing qemu-user"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user) \
+	    || echo "qemu-user not installed: tests/test_isa_emulated.py will be skipped"; \
 	fi
 
 $(PY):
@@ -28,7 +37,7 @@ $(STAMP): $(PY) $(SOURCES) | system-deps
 install: $(STAMP)
 
 # The suite runs once per ISA this machine has (FASTTOPK_ARCH), so every kernel is checked.
-test: install
+test: install test-deps
 	@set -e; for arch in $$($(PY) -c "import fasttopk._core as c; print(*c.available_archs())"); do \
 	  echo "=== pytest under FASTTOPK_ARCH=$$arch ==="; \
 	  FASTTOPK_ARCH=$$arch $(PY) -m pytest -q tests; \

@@ -6,31 +6,35 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-#include <xsimd/config/xsimd_config.hpp>
-#include <xsimd/config/xsimd_cpuid.hpp>
 
 #include "fasttopk/kernels.hpp"
 
 namespace fasttopk {
 
-// The tables this build has that this CPU can run, best last.
+// The tables this build has that this CPU (and its OS) can run, best last. GCC's and clang's
+// __builtin_cpu_supports, not xsimd 8.1's available_architectures(): that one reads SSE2 from
+// the wrong register (ECX bit 26, XSAVE) and AVX from the wrong leaf, and never asks the OS
+// whether it saves AVX state; under an SSE4.2 CPU it reports no SSE2 at all.
 inline std::vector<const KernelTable*> usable_kernel_tables() {
     std::vector<const KernelTable*> usable;
-    const auto cpu = xsimd::available_architectures();
+#if defined(__x86_64__) || defined(_M_X64)
+    __builtin_cpu_init();
+#endif
 #if defined(FASTTOPK_HAVE_SSE2)
-    if (cpu.sse2) usable.push_back(&kernel_table_sse2);
+    usable.push_back(&kernel_table_sse2());  // part of x86-64 itself
 #endif
 #if defined(FASTTOPK_HAVE_AVX2)
-    if (cpu.avx2 && cpu.fma3_avx2) usable.push_back(&kernel_table_avx2);
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) usable.push_back(&kernel_table_avx2());
 #endif
 #if defined(FASTTOPK_HAVE_AVX512)
-    if (cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512cd && cpu.avx512bw)
-        usable.push_back(&kernel_table_avx512);
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512cd"))
+        usable.push_back(&kernel_table_avx512());
 #endif
 #if defined(FASTTOPK_HAVE_NEON64)
-    usable.push_back(&kernel_table_neon64);
+    usable.push_back(&kernel_table_neon64());  // part of AArch64 itself
 #endif
-    (void)cpu;
     return usable;
 }
 

@@ -37,10 +37,13 @@ struct KernelTable {
     }
 };
 
-// One per ISA the build has; defined in src/isa/<isa>.cpp.
-extern const KernelTable kernel_table_sse2;
-extern const KernelTable kernel_table_avx2;
-extern const KernelTable kernel_table_avx512;
-extern const KernelTable kernel_table_neon64;
+// One per ISA the build has; defined in src/isa/<isa>.cpp. Functions, not global objects: a
+// global's initialiser would run at load time, in code built with that ISA's flags, on any CPU
+// (an AVX-512 store there kills the import on an SSE-only machine). Call one only when the CPU
+// has its ISA.
+const KernelTable& kernel_table_sse2();
+const KernelTable& kernel_table_avx2();
+const KernelTable& kernel_table_avx512();
+const KernelTable& kernel_table_neon64();
 
 }  // namespace fasttopk

@@ -3,5 +3,8 @@
 #include "fasttopk/kernel_table.hpp"
 
 namespace fasttopk {
-const KernelTable kernel_table_avx2 = isa_avx2::make_kernel_table<xsimd::fma3<xsimd::avx2>>("avx2");
+const KernelTable& kernel_table_avx2() {
+    static const KernelTable table = isa_avx2::make_kernel_table<xsimd::fma3<xsimd::avx2>>("avx2");
+    return table;
+}
 }

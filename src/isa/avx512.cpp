@@ -3,5 +3,8 @@
 #include "fasttopk/kernel_table.hpp"
 
 namespace fasttopk {
-const KernelTable kernel_table_avx512 = isa_avx512::make_kernel_table<xsimd::avx512bw>("avx512");
+const KernelTable& kernel_table_avx512() {
+    static const KernelTable table = isa_avx512::make_kernel_table<xsimd::avx512bw>("avx512");
+    return table;
+}
 }

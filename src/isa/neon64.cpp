@@ -3,5 +3,8 @@
 #include "fasttopk/kernel_table.hpp"
 
 namespace fasttopk {
-const KernelTable kernel_table_neon64 = isa_neon64::make_kernel_table<xsimd::neon64>("neon64");
+const KernelTable& kernel_table_neon64() {
+    static const KernelTable table = isa_neon64::make_kernel_table<xsimd::neon64>("neon64");
+    return table;
+}
 }

@@ -3,5 +3,8 @@
 #include "fasttopk/kernel_table.hpp"
 
 namespace fasttopk {
-const KernelTable kernel_table_sse2 = isa_sse2::make_kernel_table<xsimd::sse2>("sse2");
+const KernelTable& kernel_table_sse2() {
+    static const KernelTable table = isa_sse2::make_kernel_table<xsimd::sse2>("sse2");
+    return table;
+}
 }
