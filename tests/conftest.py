@@ -66,3 +66,14 @@ def lexsort_topk_reference(x, k: int, largest: bool = True) -> np.ndarray:
     else:
         order = np.lexsort((idx, v, nan))  # NaN last, ascending
     return order[:k].astype(np.int64)
+
+
+def float_arrays(shape, *, nan: bool = True, inf: bool = True, width: int = 32,
+                 dtypes=(np.float32, np.float64)):
+    """Hypothesis arrays of floats (any of `dtypes`) with values of `width` bits, NaN and
+    infinities allowed unless switched off: the common shape of the property tests."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    return hnp.arrays(dtype=st.sampled_from(list(dtypes)), shape=shape,
+                      elements=st.floats(width=width, allow_nan=nan, allow_infinity=inf))

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fasttopk
-from conftest import ALL_FLOAT_DTYPES, ALL_REAL_DTYPES, LENGTHS, random_array
+from conftest import ALL_FLOAT_DTYPES, ALL_REAL_DTYPES, LENGTHS, float_arrays, random_array
 
 FUNCS = [(fasttopk.argmax, np.argmax), (fasttopk.argmin, np.argmin)]
 FUNC_IDS = ["argmax", "argmin"]
@@ -347,11 +347,7 @@ _shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=150)
 
 @settings(max_examples=60, deadline=None)
 @given(
-    hnp.arrays(
-        dtype=st.sampled_from([np.float32, np.float64]),
-        shape=_shapes,
-        elements=st.floats(width=32, allow_nan=False, allow_infinity=True),
-    ),
+    float_arrays(_shapes, nan=False),
     st.data(),
 )
 def test_property_finite_and_inf(x, data):
@@ -361,11 +357,7 @@ def test_property_finite_and_inf(x, data):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    hnp.arrays(
-        dtype=st.sampled_from([np.float32, np.float64]),
-        shape=_shapes,
-        elements=st.floats(width=32, allow_nan=True, allow_infinity=True),
-    ),
+    float_arrays(_shapes),
     st.data(),
 )
 def test_property_any_floats(x, data):
@@ -375,11 +367,7 @@ def test_property_any_floats(x, data):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    hnp.arrays(
-        dtype=st.sampled_from([np.float32, np.float64]),
-        shape=hnp.array_shapes(min_dims=1, max_dims=2, min_side=130, max_side=200),
-        elements=st.floats(width=32, allow_nan=True, allow_infinity=True),
-    ),
+    float_arrays(hnp.array_shapes(min_dims=1, max_dims=2, min_side=130, max_side=200)),
     st.data(),
 )
 def test_property_with_nan(x, data):

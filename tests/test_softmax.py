@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fasttopk
-from conftest import LENGTHS
+from conftest import LENGTHS, float_arrays
 
 FUNCS = [(fasttopk.softmax, scipy.special.softmax), (fasttopk.log_softmax, scipy.special.log_softmax)]
 FUNC_IDS = ["softmax", "log_softmax"]
@@ -368,11 +368,7 @@ def test_empty_axes_match_scipy(fn):
 
 @settings(max_examples=80, deadline=None)
 @given(
-    hnp.arrays(
-        dtype=st.sampled_from([np.float32, np.float64]),
-        shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=70),
-        elements=st.floats(width=32, allow_nan=True, allow_infinity=True),
-    ),
+    float_arrays(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=70)),
     st.data(),
 )
 def test_property_against_scipy(x, data):

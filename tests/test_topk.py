@@ -15,6 +15,7 @@ import fasttopk
 from conftest import (
     ALL_REAL_DTYPES,
     LENGTHS,
+    float_arrays,
     lexsort_topk_reference,
     random_array,
     stable_topk_reference,
@@ -411,11 +412,7 @@ def test_property_floats_without_nan(x, data):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    hnp.arrays(
-        dtype=st.sampled_from([np.float32, np.float64]),
-        shape=st.tuples(st.integers(1, 3), st.integers(1, 700)),
-        elements=st.floats(width=32, allow_nan=False, allow_infinity=True),
-    ),
+    float_arrays(st.tuples(st.integers(1, 3), st.integers(1, 700)), nan=False),
     st.data(),
 )
 def test_property_long_rows_without_nan(x, data):
@@ -438,11 +435,7 @@ def test_property_integers(x, data):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    hnp.arrays(
-        dtype=st.sampled_from([np.float32, np.float64]),
-        shape=hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=40),
-        elements=st.floats(width=32, allow_nan=True, allow_infinity=True),
-    ),
+    float_arrays(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=40)),
     st.data(),
 )
 def test_property_with_nan_short_rows(x, data):
@@ -454,11 +447,7 @@ def test_property_with_nan_short_rows(x, data):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    hnp.arrays(
-        dtype=st.sampled_from([np.float32, np.float64]),
-        shape=st.tuples(st.integers(1, 3), st.integers(400, 700)),
-        elements=st.floats(width=32, allow_nan=True, allow_infinity=True),
-    ),
+    float_arrays(st.tuples(st.integers(1, 3), st.integers(400, 700))),
     st.data(),
 )
 def test_property_with_nan_long_rows(x, data):
