@@ -95,6 +95,18 @@ PYBIND11_MODULE(_core, m) {
         });
     }, py::arg("x"), py::arg("find_min"), py::arg("out"));
 
+    m.def("arg_reduce_columns", [](const py::array& x, bool find_min, const py::array& out) {
+        by_dtype(x, [&](auto tag) {
+            using T = decltype(tag);
+            auto rows = fasttopk::as_const(rows_view<T>(x, "x", false));
+            index_t* o = int64_out(out, rows.n_cols, "out");
+            if (rows.n_rows < 1) throw py::value_error("x: no rows to reduce");
+            py::gil_scoped_release nogil;
+            fasttopk::arg_reduce_columns<T>(rows, find_min, o);
+            return 0;
+        });
+    }, py::arg("x"), py::arg("find_min"), py::arg("out"));
+
     m.def("softmax", [](const py::array& x, bool log, const py::array& out) {
         by_dtype(x, [&](auto tag) {
             using T = decltype(tag);

@@ -175,6 +175,26 @@ def test_every_axis_nd(dtype, rng):
     check(random_array(rng, (70,), dtype), axis=None)
 
 
+@pytest.mark.parametrize("dtype", ALL_REAL_DTYPES)
+def test_axis_0_down_columns(dtype, rng):
+    """axis=0 of a row-major matrix runs down the columns in place (lanes are columns): every
+    column count around the SIMD widths, NaN in any row, ties, one row, many rows."""
+    for n_cols in list(range(1, 40)) + [63, 64, 65, 127, 128, 129, 1000]:
+        for n_rows in [1, 2, 3, 17, 200]:
+            x = random_array(rng, (n_rows, n_cols), dtype, ties=True)
+            check(x, axis=0)
+            check(x, axis=-2)
+    if np.dtype(dtype).kind == "f":
+        x = random_array(rng, (50, 70), dtype)
+        x[0, 3] = np.nan  # NaN in the first row
+        x[49, 4] = np.nan  # in the last row
+        x[:, 5] = np.nan  # a whole column
+        x[10:, 6] = np.nan  # a NaN run below a value
+        check(x, axis=0)
+        check(x[::2], axis=0)  # strided rows
+        check(x[:, 1:60], axis=0)  # sliced columns
+
+
 def test_axis_none_is_flattened_scalar(rng):
     x = rng.standard_normal((5, 7, 3))
     got = fasttopk.argmax(x, axis=None)

@@ -20,6 +20,7 @@ for dt in (np.float32, np.float64, np.int32, np.int64):
     x = rng.integers(-5, 5, (64, 700)).astype(dt)
     assert (f.argmax(x) == np.argmax(x, 1)).all()
     assert (f.argmin(x) == np.argmin(x, 1)).all()
+    assert (f.argmax(x, axis=0) == np.argmax(x, 0)).all()
     assert (f.argtopk(x, 7) == np.argsort(-x, 1, kind="stable")[:, :7]).all()
     assert (f.argtopk(x, 400, largest=False) == np.argsort(x, 1, kind="stable")[:, :400]).all()
 y = rng.standard_normal((64, 700)).astype(np.float32)

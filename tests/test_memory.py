@@ -111,3 +111,10 @@ def test_transposed_fortran_view_is_read_in_place(big):
     result, grown = peak_growth(lambda: fasttopk.argmax(t, axis=0))
     assert grown <= result.nbytes + 1 * MB
     np.testing.assert_array_equal(result[:100], np.argmax(big[:100], axis=1))
+
+
+def test_argmax_along_axis_0_reads_in_place(big):
+    """Down the columns of a row-major matrix: no transposed copy, only the result."""
+    result, grown = peak_growth(lambda: fasttopk.argmax(big, axis=0))
+    assert grown <= result.nbytes + 1 * MB, f"argmax(axis=0) grew by {grown / MB:.1f} MB"
+    np.testing.assert_array_equal(result[:100], np.argmax(big[:, :100], axis=0))

@@ -201,22 +201,28 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
     # NumPy's rule: an empty reduction axis is an error, even when no row would be reduced.
     if arr.shape[axis_] == 0:
         raise ValueError(f"attempt to get {fname} of an empty sequence (x has an empty axis {axis})")
-    rows = _rows(_to_core(arr), axis_)
+    core = _to_core(arr)
+    if core.ndim == 2 and axis_ == 0 and core.shape[1] > 1 and core.strides[1] == core.itemsize and core.flags.aligned:
+        # Down the columns of a row-major matrix: read in place, not through a transposed copy.
+        source, reduce, n_results = core, _core.arg_reduce_columns, core.shape[1]
+    else:
+        source = _rows(core, axis_)
+        reduce, n_results = _core.arg_reduce, source.shape[0]
     if out is not None:
         _check_out(out, result_shape, np.dtype(np.int64))
-        if rows.shape[0] == 0:
+        if n_results == 0:
             return out
         flat = out.reshape(-1) if out.flags.c_contiguous else None
         if flat is not None and out.dtype.isnative and out.flags.aligned:
-            _core.arg_reduce(rows, find_min, flat)
+            reduce(source, find_min, flat)
             return out
-        tmp = np.empty(rows.shape[0], dtype=np.int64)
-        _core.arg_reduce(rows, find_min, tmp)
+        tmp = np.empty(n_results, dtype=np.int64)
+        reduce(source, find_min, tmp)
         out[...] = tmp.reshape(result_shape)
         return out
-    result = np.empty(rows.shape[0], dtype=np.int64)
-    if rows.shape[0]:
-        _core.arg_reduce(rows, find_min, result)
+    result = np.empty(n_results, dtype=np.int64)
+    if n_results:
+        reduce(source, find_min, result)
     if axis is None:
         return np.int64(result[0])
     return result.reshape(result_shape)

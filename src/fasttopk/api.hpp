@@ -82,6 +82,19 @@ void arg_reduce(Rows<const T> x, bool find_min, index_t* out) {
     for_row_ranges(x.n_rows, x.n_cols, [&](index_t b, index_t e) { fn(x.slice(b, e), find_min, out + b); });
 }
 
+// Along axis 0: out has n_cols entries. Columns are split over the threads, in whole batches.
+template <class T>
+void arg_reduce_columns(Rows<const T> x, bool find_min, index_t* out) {
+    if (x.n_rows < 1) throw std::invalid_argument("arg_reduce_columns needs at least one row");
+    auto fn = active_kernels().of<T>().arg_reduce_columns;
+    constexpr index_t group = 64;  // columns per unit of work: whole batches on every ISA
+    const index_t n_groups = (x.n_cols + group - 1) / group;
+    for_row_ranges(n_groups, x.n_rows * group, [&](index_t b, index_t e) {
+        const index_t c0 = b * group, c1 = std::min(x.n_cols, e * group);
+        fn(Rows<const T>{x.data + c0, x.n_rows, c1 - c0, x.row_stride}, find_min, out + c0);
+    });
+}
+
 template <class T>
 void softmax(Rows<const T> x, bool log, Rows<T> out) {
     auto fn = active_kernels().of<T>().softmax;

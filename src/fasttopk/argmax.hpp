@@ -120,4 +120,59 @@ void arg_reduce_rows(Rows<const T> x, bool find_min, index_t* out) {
     }
 }
 
+// Down the columns (a reduction along axis 0 of a row-major matrix, read in place): lanes are
+// columns, and each keeps its running extreme and the first row holding it. A NaN wins once and
+// stays (nothing compares greater than NaN), which gives NumPy's first NaN. Row numbers ride
+// in a batch of T, exact up to 2^digits rows; taller matrices take the scalar loop.
+template <bool FindMin, class A, class T>
+void arg_extreme_columns(Rows<const T> x, index_t* out) {
+    using B = batch<T, A>;
+    constexpr index_t width = B::size;
+    constexpr bool exact_rows_limit = std::is_floating_point_v<T>;
+    const bool simd = !exact_rows_limit || x.n_rows <= (index_t(1) << std::numeric_limits<T>::digits);
+    index_t c = 0;
+    if (simd) {
+        for (; c + width <= x.n_cols; c += width) {
+            B best = load<T, A>(x.row(0) + c);
+            B at(T(0));
+            for (index_t r = 1; r < x.n_rows; ++r) {
+                const B v = load<T, A>(x.row(r) + c);
+                auto wins = FindMin ? (v < best) : (v > best);
+                if constexpr (std::is_floating_point_v<T>) wins = wins | (is_nan(v) & !is_nan(best));
+                best = xsimd::select(wins, v, best);
+                at = xsimd::select(wins, B(T(r)), at);
+            }
+            alignas(64) T rows[width];
+            at.store_aligned(rows);
+            for (index_t i = 0; i < width; ++i) out[c + i] = index_t(rows[i]);
+        }
+    }
+    for (; c < x.n_cols; ++c) {
+        T best = x.row(0)[c];
+        index_t at = 0;
+        for (index_t r = 1; r < x.n_rows; ++r) {
+            const T v = x.row(r)[c];
+            if constexpr (std::is_floating_point_v<T>) {
+                if (best != best) break;
+                if (v != v) {
+                    best = v;
+                    at = r;
+                    break;
+                }
+            }
+            if (FindMin ? v < best : v > best) {
+                best = v;
+                at = r;
+            }
+        }
+        out[c] = at;
+    }
+}
+
+template <class A, class T>
+void arg_reduce_columns(Rows<const T> x, bool find_min, index_t* out) {
+    if (find_min) arg_extreme_columns<true, A>(x, out);
+    else arg_extreme_columns<false, A>(x, out);
+}
+
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE

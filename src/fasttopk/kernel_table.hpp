@@ -12,6 +12,7 @@ template <class A, class T>
 TypedKernels<T> typed_kernels() {
     TypedKernels<T> k;
     k.arg_reduce = &arg_reduce_rows<A, T>;
+    k.arg_reduce_columns = &arg_reduce_columns<A, T>;
     if constexpr (std::is_floating_point_v<T>) k.softmax = &softmax_rows<A, T>;
     k.topk = &topk_rows<A, T>;
     k.true_label_rank = &true_label_rank_rows<A, T>;

@@ -11,6 +11,8 @@ template <class T>
 struct TypedKernels {
     // out[r] = index of the first maximum (minimum) of row r; the first NaN if the row has one.
     void (*arg_reduce)(Rows<const T> x, bool find_min, index_t* out) = nullptr;
+    // out[c] = the same down column c (a reduction along axis 0, rows read where they lie).
+    void (*arg_reduce_columns)(Rows<const T> x, bool find_min, index_t* out) = nullptr;
     // softmax or log_softmax of every row, written to out (which may alias x exactly).
     void (*softmax)(Rows<const T> x, bool log, Rows<T> out) = nullptr;
     // The k best of every row in the order of select.hpp; k <= n_cols.
