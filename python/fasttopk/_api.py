@@ -6,6 +6,7 @@ Rules kept here: which dtypes are accepted and how they reach the core (exactly)
 """
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -55,6 +56,13 @@ def set_num_threads(n: int) -> None:
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     _core.set_num_threads(int(n))
+    started = _core.get_num_threads()
+    if started < n:  # thread or address-space limits: the pool runs with what it could start
+        warnings.warn(
+            f"fasttopk: only {started} of the {n} threads asked for could start",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
 
 def get_num_threads() -> int:

@@ -2,9 +2,11 @@
 // (an xt::adapt over the caller's buffer costs no copy). Generic code: it dispatches to the
 // active ISA and splits rows over the thread pool; it knows nothing of Python.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <xtensor/xadapt.hpp>
@@ -14,45 +16,65 @@
 
 namespace fasttopk {
 
-// The process-wide pool; set_num_threads swaps it while calls in flight keep theirs. A child
-// made by fork() has none of the parent's threads: it starts a pool of the same size (the
-// parent's pool object is left alone, never joined there).
+// The process-wide pool; set_num_threads swaps it while calls in flight keep theirs.
+//
+// fork() safety: a child has only the thread that forked, so it must never inherit the holder's
+// mutex locked by another thread, nor use the parent's pool (its workers do not exist there).
+// The mutex is held only to copy or swap the pointer (a pool is built and joined outside it),
+// and pthread_atfork takes it around fork() so that the child always gets it unlocked. The
+// child's first call starts a pool of its own, as large as its parent's; the parent's pool
+// object is leaked there, never joined.
 class PoolHolder {
    public:
     static std::shared_ptr<ThreadPool> get() {
-        std::lock_guard<std::mutex> lock(mutex());
-        auto& p = pool();
-        if (!p || owner() != ::getpid()) {
-            int n_threads = default_thread_count();
-            if (p) {  // forked: as many threads as the parent had
-                n_threads = p->size();
-                new std::shared_ptr<ThreadPool>(std::move(p));  // leaked, never joined here
-            }
-            p = std::make_shared<ThreadPool>(n_threads);
-            owner() = ::getpid();
+        std::shared_ptr<ThreadPool> current;
+        int n_threads = 0;
+        {
+            std::lock_guard<std::mutex> lock(state().mutex);
+            if (state().pool && state().owner == ::getpid()) return state().pool;
+            n_threads = state().pool ? state().pool->size() : 0;
         }
-        return p;
+        auto fresh = std::make_shared<ThreadPool>(n_threads > 0 ? n_threads : default_thread_count());
+        std::lock_guard<std::mutex> lock(state().mutex);
+        if (state().pool && state().owner == ::getpid()) return state().pool;  // another caller won
+        install(std::move(fresh));
+        return state().pool;
     }
     static void resize(int n_threads) {
         auto fresh = std::make_shared<ThreadPool>(n_threads);
-        std::lock_guard<std::mutex> lock(mutex());
-        if (pool() && owner() != ::getpid()) new std::shared_ptr<ThreadPool>(std::move(pool()));  // leak
-        pool() = std::move(fresh);
-        owner() = ::getpid();
+        std::shared_ptr<ThreadPool> old;
+        {
+            std::lock_guard<std::mutex> lock(state().mutex);
+            old = install(std::move(fresh));
+        }
+        // `old` is joined here, outside the mutex, unless a call in flight still holds it.
     }
 
    private:
-    static std::mutex& mutex() {
-        static std::mutex m;
-        return m;
+    struct State {
+        std::mutex mutex;
+        pid_t owner = 0;
+        std::shared_ptr<ThreadPool> pool;
+        State() {
+            ::pthread_atfork([] { state().mutex.lock(); }, [] { state().mutex.unlock(); },
+                             [] { state().mutex.unlock(); });
+        }
+    };
+    static State& state() {
+        static auto* s = new State();  // never destroyed: safe at exit
+        return *s;
     }
-    static pid_t& owner() {
-        static pid_t pid = 0;
-        return pid;
-    }
-    static std::shared_ptr<ThreadPool>& pool() {
-        static auto* p = new std::shared_ptr<ThreadPool>();  // never destroyed: safe at exit
-        return *p;
+    // Puts `fresh` in place (mutex held) and returns the pool it replaces, or nothing when
+    // that pool belongs to the parent of a fork: it cannot be joined here, so it is leaked.
+    static std::shared_ptr<ThreadPool> install(std::shared_ptr<ThreadPool> fresh) {
+        std::shared_ptr<ThreadPool> old = std::move(state().pool);
+        if (old && state().owner != ::getpid()) {
+            new std::shared_ptr<ThreadPool>(std::move(old));  // leaked: its threads are the parent's
+            old.reset();
+        }
+        state().pool = std::move(fresh);
+        state().owner = ::getpid();
+        return old;
     }
 };
 
@@ -130,6 +152,10 @@ auto rows_of(E& e) -> Rows<std::remove_reference_t<decltype(*e.data())>> {
     if (e.dimension() != 2) throw std::invalid_argument("expected a 2-D array");
     const index_t n_rows = index_t(e.shape()[0]), n_cols = index_t(e.shape()[1]);
     if (n_cols > 1 && e.strides()[1] != 1) throw std::invalid_argument("the last axis must be contiguous");
+    // Kernels dereference T* (scalar tails, partial batches): a misaligned T* is undefined
+    // behaviour, so the caller copies such data first (the Python layer does).
+    if (reinterpret_cast<std::uintptr_t>(e.data()) % alignof(T) != 0)
+        throw std::invalid_argument("the data must be aligned to its element size");
     return Rows<T>{e.data(), n_rows, n_cols, index_t(e.strides()[0])};
 }
 

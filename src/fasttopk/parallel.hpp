@@ -4,11 +4,17 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 #include "fasttopk/arrays.hpp"
 
@@ -19,8 +25,20 @@ constexpr index_t min_parallel_elements = index_t(1) << 16;
 
 class ThreadPool {
    public:
-    explicit ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
-        for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { work(); });
+    // Starts up to n_threads - 1 workers. A start that fails (thread limits, address-space
+    // limits) ends the loop: the pool runs with the threads it has, and size() says how many.
+    // Throwing instead would unwind past workers already waiting on our condition variables.
+    explicit ThreadPool(int n_threads) {
+        const int wanted = std::max(1, n_threads);
+        workers_.reserve(std::size_t(wanted - 1));
+        for (int i = 1; i < wanted; ++i) {
+            try {
+                workers_.emplace_back([this] { work(); });
+            } catch (const std::system_error&) {
+                break;
+            }
+        }
+        n_threads_ = int(workers_.size()) + 1;
     }
     ~ThreadPool() {
         {
@@ -94,7 +112,7 @@ class ThreadPool {
         }
     }
 
-    const int n_threads_;
+    int n_threads_ = 1;  // the calling thread and the workers that started
     std::vector<std::thread> workers_;
     std::mutex busy_;  // one caller at a time
     std::mutex mutex_;
@@ -107,12 +125,42 @@ class ThreadPool {
     bool stopping_ = false;
 };
 
+// FASTTOPK_NUM_THREADS wins when set to a positive number (capped: a typo must not ask for a
+// million threads). Otherwise the CPUs this process may run on: its affinity mask (taskset,
+// container cpusets) and, on Linux, the cgroup v2 CPU quota (docker --cpus), rounded up.
+constexpr int max_threads = 4096;
+
+inline int cgroup_cpu_quota() {
+#if defined(__linux__)
+    if (std::FILE* f = std::fopen("/sys/fs/cgroup/cpu.max", "r")) {
+        char quota[32] = {0};
+        long long period = 0;
+        const int got = std::fscanf(f, "%31s %lld", quota, &period);
+        std::fclose(f);
+        if (got == 2 && period > 0 && std::strcmp(quota, "max") != 0) {
+            const long long q = std::atoll(quota);
+            if (q > 0) return int(std::min<long long>(max_threads, (q + period - 1) / period));
+        }
+    }
+#endif
+    return max_threads;
+}
+
+inline int usable_cpu_count() {
+    int n = int(std::max(1u, std::thread::hardware_concurrency()));
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) n = std::max(1, CPU_COUNT(&set));
+#endif
+    return std::max(1, std::min(n, cgroup_cpu_quota()));
+}
+
 inline int default_thread_count() {
     if (const char* env = std::getenv("FASTTOPK_NUM_THREADS")) {
-        int n = std::atoi(env);
-        if (n > 0) return n;
+        const long n = std::strtol(env, nullptr, 10);
+        if (n > 0) return int(std::min<long>(n, max_threads));
     }
-    return std::max(1u, std::thread::hardware_concurrency());
+    return usable_cpu_count();
 }
 
 }  // namespace fasttopk
