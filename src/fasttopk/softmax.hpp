@@ -5,7 +5,8 @@
 // A NaN anywhere makes the sum NaN and so every output NaN, as in SciPy, whatever max() made
 // of it; so the max pass needs no NaN test. Three passes over a row that stays in cache between
 // them; the last partial batch is padded with -inf (exp gives 0) rather than done in scalar
-// code. out may alias x exactly.
+// code. out may alias x exactly. The sum of exponentials is formed in the same order on every
+// ISA and in double across blocks (LaneSums), and log(sum) is taken in double.
 #pragma once
 #include <cmath>
 
@@ -29,45 +30,117 @@ inline batch<float, A> exp_reduced(batch<float, A> x, batch<float, A> k) {
 }
 
 // exp for float batches whose lanes are <= 0 or NaN (x - max(x)): as xsimd::exp, but 2^k is
-// built directly and the overflow test is dropped, since x <= 0 cannot overflow.
+// built directly and the overflow test is dropped, since x <= 0 cannot overflow. Every ISA
+// computes the same bits (those with FMA; SSE2 emulates fma with two roundings): x is raised to
+// -104 (exp is 0 below it in float), k = round(x * log2e) from the rounded product, and the
+// result p * 2^k is rounded once, into the denormals too, as SciPy's exp does.
 template <class A>
 inline batch<float, A> exp_nonpositive(batch<float, A> x) {
     using F = batch<float, A>;
     using I = batch<std::int32_t, A>;
     const F log2e(1.44269504088896341f);
+    // maxps returns its second operand when either is NaN: NaN stays NaN (NEON's max too).
+    const F xc = xsimd::max(F(-104.0f), x);
 #if defined(__AVX512F__)
     if constexpr (std::is_same_v<typename F::register_type, __m512>) {
-        // AVX-512 multiplies by 2^k in one instruction (vscalefps), underflow to 0 included, so
-        // the select goes too. x is first raised to -104, below which exp is 0 in float
-        // (maxps returns its second operand when either is NaN: NaN stays NaN).
-        const F xc = F(_mm512_max_ps(_mm512_set1_ps(-104.0f), x));
+        // One instruction multiplies by 2^k, rounding once, underflow to 0 included.
         const F k = F(_mm512_roundscale_ps(xc * log2e, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         return F(_mm512_scalef_ps(exp_reduced<A>(xc, k), k));
     }
 #endif
     const F round_magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
-    const F z = xsimd::fma(x, log2e, round_magic);
+    const F z = xc * log2e + round_magic;  // not fused: the product is rounded first, as above
     const F k = z - round_magic;
-    // z's low mantissa bits hold k; shifted into the exponent field they make 2^k.
-    const I two_k = (xsimd::bitwise_cast<I>(z) << 23) + I(127 << 23);
-    const F scaled = exp_reduced<A>(x, k) * xsimd::bitwise_cast<F>(two_k);
-    return xsimd::select(x < F(-87.3365447505531f), F(0.0f), scaled);
+    // z's low mantissa bits hold k in [-150, 0]. 2^k may be denormal, so it is applied in two
+    // normal factors 2^k1 * 2^k2 (k1 = floor(k / 2)): p * 2^k1 is exact, the second product
+    // rounds once.
+    const I k_int = xsimd::bitwise_cast<I>(z) - I(0x4B400000);
+    const I k1 = k_int >> 1;
+    const I k2 = k_int - k1;
+    const F two_k1 = xsimd::bitwise_cast<F>((k1 + I(127)) << 23);
+    const F two_k2 = xsimd::bitwise_cast<F>((k2 + I(127)) << 23);
+    return (exp_reduced<A>(xc, k) * two_k1) * two_k2;
 }
 
-// exp(x - m): the fast form when m is the row's maximum (so x - m <= 0 or NaN), the general
-// one when log_softmax has replaced a non-finite maximum by 0, as SciPy does.
-template <class A, class T>
-inline batch<T, A> exp_shifted(batch<T, A> x, bool shift_is_max) {
-    if constexpr (std::is_same_v<T, float>) {
-        if (shift_is_max) return exp_nonpositive<A>(x);
-    }
-    return xsimd::exp(x);
+// exp for double batches: k = round(x / ln2) and r = x - k ln2 (Cody-Waite) outside, xsimd's
+// exp on the small r, and 2^k applied in two normal factors so that results in the denormal
+// range round once, as SciPy's exp gives them (xsimd::exp<double> flushes them to 0). x is
+// first clamped to where exp is already 0 or inf (NaN stays NaN): xsimd converts its argument
+// to an integer inside, and +-inf there would be undefined behaviour.
+template <class A>
+inline batch<double, A> exp_double(batch<double, A> x) {
+    using F = batch<double, A>;
+    using I = batch<std::int64_t, A>;
+    const F xc = xsimd::min(F(710.0), xsimd::max(F(-746.0), x));
+    const F k = xsimd::nearbyint(xc * F(1.4426950408889634));
+    F r = xsimd::fnma(k, F(6.93145751953125e-1), xc);
+    r = xsimd::fnma(k, F(1.42860682030941723212e-6), r);
+    const F k1 = xsimd::floor(k * F(0.5));
+    const F k2 = k - k1;  // k1, k2 in [-538, 512]: 2^k1 and 2^k2 are normal
+    // Adding 1.5 * 2^52 leaves an integer in the low mantissa bits; shifted into the exponent
+    // field (with its bias) it makes 2^k1.
+    const F magic(6755399441055744.0);
+    const I magic_bits = xsimd::bitwise_cast<I>(magic);
+    const F two_k1 = xsimd::bitwise_cast<F>((xsimd::bitwise_cast<I>(k1 + F(1023.0) + magic) - magic_bits) << 52);
+    const F two_k2 = xsimd::bitwise_cast<F>((xsimd::bitwise_cast<I>(k2 + F(1023.0) + magic) - magic_bits) << 52);
+    return (xsimd::exp(r) * two_k1) * two_k2;
 }
+
+// exp(d) where d = x - shift: the fast form when the shift is the row's maximum (so d <= 0 or
+// NaN), the general one when log_softmax has replaced a non-finite maximum by 0, as SciPy does
+// (clamped first: +-inf must not reach xsimd::exp's integer conversion).
+template <class A, class T>
+inline batch<T, A> exp_shifted(batch<T, A> d, bool shift_is_max) {
+    using B = batch<T, A>;
+    if constexpr (std::is_same_v<T, float>) {
+        if (shift_is_max) return exp_nonpositive<A>(d);
+        return xsimd::exp(xsimd::min(B(89.0f), xsimd::max(B(-104.0f), d)));
+    } else {
+        return exp_double<A>(d);
+    }
+}
+
+// The sum of a row's exponentials is added in the same order on every ISA, so that softmax
+// agrees bit for bit across them (where exp does) and stays accurate on rows of any length:
+//  - element j goes to virtual lane j % sum_lanes; registers hold consecutive runs of lanes
+//    (2 on AVX-512, 4 on AVX2, 8 on SSE2 and NEON, for float);
+//  - every sum_block elements the lanes are folded by halving (lane i += lane i + half) and the
+//    block's sum is added to a double: a float partial sum never spans more than 32 terms.
+template <class T>
+constexpr index_t sum_lanes = 128 / index_t(sizeof(T));  // 32 floats, 16 doubles
+template <class T>
+constexpr index_t sum_block = 32 * sum_lanes<T>;
+
+template <class A, class T>
+struct LaneSums {
+    using B = batch<T, A>;
+    static constexpr index_t width = B::size;
+    static constexpr index_t n_regs = sum_lanes<T> / width;
+    static_assert(n_regs >= 1 && sum_lanes<T> % width == 0, "sum_lanes must be whole registers");
+    B acc[n_regs];
+
+    LaneSums() { clear(); }
+    void clear() {
+        for (index_t r = 0; r < n_regs; ++r) acc[r] = B(T(0));
+    }
+    // The halving fold of all sum_lanes lanes, then cleared.
+    double fold() {
+        for (index_t half = n_regs / 2; half >= 1; half /= 2)
+            for (index_t r = 0; r < half; ++r) acc[r] = acc[r] + acc[r + half];
+        alignas(64) T lanes[width];
+        acc[0].store_aligned(lanes);
+        for (index_t half = width / 2; half >= 1; half /= 2)
+            for (index_t i = 0; i < half; ++i) lanes[i] = lanes[i] + lanes[i + half];
+        clear();
+        return double(lanes[0]);
+    }
+};
 
 template <class A, class T>
 void softmax_row(const T* x, index_t n, bool log, T* out) {
     using B = batch<T, A>;
     constexpr index_t width = B::size;
+    constexpr index_t group = sum_lanes<T>;
     const index_t simd_end = whole_steps(n, width);
     const index_t rest = n - simd_end;
     const T minus_inf = -std::numeric_limits<T>::infinity();
@@ -86,35 +159,42 @@ void softmax_row(const T* x, index_t n, bool log, T* out) {
     const bool shift_is_max = !(log && !std::isfinite(m));
     if (!shift_is_max) m = T(0);
 
-    // Pass 2: exp(x - m), summed in two accumulators (and stored, for softmax).
+    // Pass 2: exp(x - m), summed block by block in the ISA-independent order of LaneSums
+    // (and stored, for softmax).
     const B shift(m);
-    B sum0(T(0)), sum1(T(0));
-    j = 0;
-    for (; j + 2 * width <= simd_end; j += 2 * width) {
-        const B e0 = exp_shifted<A>(load<T, A>(x + j) - shift, shift_is_max);
-        const B e1 = exp_shifted<A>(load<T, A>(x + j + width) - shift, shift_is_max);
-        if (!log) {
-            e0.store_unaligned(out + j);
-            e1.store_unaligned(out + j + width);
+    LaneSums<A, T> sums;
+    double total = 0.0;
+    B tail_e(T(0));
+    for (index_t block = 0; block < n; block += sum_block<T>) {
+        const index_t block_full_end = std::min(simd_end, block + sum_block<T>);
+        j = block;
+        for (; j + group <= block_full_end; j += group) {
+            for (index_t r = 0; r < LaneSums<A, T>::n_regs; ++r) {
+                const B e = exp_shifted<A>(load<T, A>(x + j + r * width) - shift, shift_is_max);
+                if (!log) e.store_unaligned(out + j + r * width);
+                sums.acc[r] = sums.acc[r] + e;
+            }
         }
-        sum0 = sum0 + e0;
-        sum1 = sum1 + e1;
+        index_t r = 0;
+        for (; j < block_full_end; j += width, ++r) {
+            const B e = exp_shifted<A>(load<T, A>(x + j) - shift, shift_is_max);
+            if (!log) e.store_unaligned(out + j);
+            sums.acc[r] = sums.acc[r] + e;
+        }
+        if (rest > 0 && block + sum_block<T> >= n) {  // the row's last, partial batch
+            tail_e = exp_shifted<A>(tail_x - shift, shift_is_max);
+            sums.acc[r] = sums.acc[r] + tail_e;
+        }
+        total += sums.fold();
     }
-    for (; j < simd_end; j += width) {
-        const B e = exp_shifted<A>(load<T, A>(x + j) - shift, shift_is_max);
-        if (!log) e.store_unaligned(out + j);
-        sum0 = sum0 + e;
-    }
-    const B tail_e = exp_shifted<A>(tail_x - shift, shift_is_max);
-    const T sum = xsimd::hadd((sum0 + sum1) + tail_e);
 
     // Pass 3: normalise.
     if (!log) {
-        const B scale(T(1) / sum);
+        const B scale(T(1.0 / total));
         for (j = 0; j < simd_end; j += width) (load<T, A>(out + j) * scale).store_unaligned(out + j);
         store_partial<T, A>(out + simd_end, rest, tail_e * scale);
     } else {
-        const B log_sum(std::log(sum));
+        const B log_sum(T(std::log(total)));
         for (j = 0; j < simd_end; j += width) ((load<T, A>(x + j) - shift) - log_sum).store_unaligned(out + j);
         store_partial<T, A>(out + simd_end, rest, (tail_x - shift) - log_sum);
     }
