@@ -123,28 +123,47 @@ void arg_reduce_rows(Rows<const T> x, bool find_min, index_t* out) {
 // Down the columns (a reduction along axis 0 of a row-major matrix, read in place): lanes are
 // columns, and each keeps its running extreme and the first row holding it. A NaN wins once and
 // stays (nothing compares greater than NaN), which gives NumPy's first NaN. Row numbers ride
-// in a batch of T, exact up to 2^digits rows; taller matrices take the scalar loop.
+// in a batch of T, exact only up to 2^digits (float: 2^24; int32 would wrap at 2^31), so tall
+// matrices go in blocks of column_block_rows rows whose winners are merged into int64 row
+// numbers per column: a later block wins only if strictly better, or with the first NaN.
+constexpr index_t column_block_rows = index_t(1) << 22;
+
+template <bool FindMin, class T>
+inline bool column_wins(T v, T best) {
+    if constexpr (std::is_floating_point_v<T>) {
+        if (best != best) return false;
+        if (v != v) return true;
+    }
+    return FindMin ? v < best : v > best;
+}
+
 template <bool FindMin, class A, class T>
 void arg_extreme_columns(Rows<const T> x, index_t* out) {
     using B = batch<T, A>;
     constexpr index_t width = B::size;
-    constexpr bool exact_rows_limit = std::is_floating_point_v<T>;
-    const bool simd = !exact_rows_limit || x.n_rows <= (index_t(1) << std::numeric_limits<T>::digits);
     index_t c = 0;
-    if (simd) {
-        for (; c + width <= x.n_cols; c += width) {
-            B best = load<T, A>(x.row(0) + c);
-            B at(T(0));
-            for (index_t r = 1; r < x.n_rows; ++r) {
+    for (; c + width <= x.n_cols; c += width) {
+        alignas(64) T best_values[width];
+        for (index_t r0 = 0; r0 < x.n_rows; r0 += column_block_rows) {
+            const index_t r1 = std::min(x.n_rows, r0 + column_block_rows);
+            B best = load<T, A>(x.row(r0) + c);
+            B at(T(0));  // the row within this block
+            for (index_t r = r0 + 1; r < r1; ++r) {
                 const B v = load<T, A>(x.row(r) + c);
                 auto wins = FindMin ? (v < best) : (v > best);
                 if constexpr (std::is_floating_point_v<T>) wins = wins | (is_nan(v) & !is_nan(best));
                 best = xsimd::select(wins, v, best);
-                at = xsimd::select(wins, B(T(r)), at);
+                at = xsimd::select(wins, B(T(r - r0)), at);
             }
-            alignas(64) T rows[width];
-            at.store_aligned(rows);
-            for (index_t i = 0; i < width; ++i) out[c + i] = index_t(rows[i]);
+            alignas(64) T block_values[width], block_rows[width];
+            best.store_aligned(block_values);
+            at.store_aligned(block_rows);
+            for (index_t i = 0; i < width; ++i) {
+                if (r0 == 0 || column_wins<FindMin>(block_values[i], best_values[i])) {
+                    best_values[i] = block_values[i];
+                    out[c + i] = r0 + index_t(block_rows[i]);
+                }
+            }
         }
     }
     for (; c < x.n_cols; ++c) {
@@ -152,15 +171,7 @@ void arg_extreme_columns(Rows<const T> x, index_t* out) {
         index_t at = 0;
         for (index_t r = 1; r < x.n_rows; ++r) {
             const T v = x.row(r)[c];
-            if constexpr (std::is_floating_point_v<T>) {
-                if (best != best) break;
-                if (v != v) {
-                    best = v;
-                    at = r;
-                    break;
-                }
-            }
-            if (FindMin ? v < best : v > best) {
+            if (column_wins<FindMin>(v, best)) {
                 best = v;
                 at = r;
             }
