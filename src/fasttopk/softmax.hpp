@@ -136,8 +136,11 @@ struct LaneSums {
     }
 };
 
-template <class A, class T>
-void softmax_row(const T* x, index_t n, bool log, T* out) {
+// Log: log_softmax. Its answer near 0 (a dominant logit) is -log(1 + t) for a small t, so the
+// elements equal to the shift, whose exp is exactly 1, are counted apart and the sum keeps only
+// the small terms: log(sum) = log1p((count - 1) + rest) then has t's full precision.
+template <bool Log, class A, class T>
+void softmax_row(const T* x, index_t n, T* out) {
     using B = batch<T, A>;
     constexpr index_t width = B::size;
     constexpr index_t group = sum_lanes<T>;
@@ -156,45 +159,59 @@ void softmax_row(const T* x, index_t n, bool log, T* out) {
     }
     for (; j < simd_end; j += width) m0 = xsimd::max(m0, load<T, A>(x + j));
     T m = reduce_extreme<false, T, A>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
-    const bool shift_is_max = !(log && !std::isfinite(m));
+    const bool shift_is_max = !(Log && !std::isfinite(m));
     if (!shift_is_max) m = T(0);
 
     // Pass 2: exp(x - m), summed block by block in the ISA-independent order of LaneSums
     // (and stored, for softmax).
     const B shift(m);
-    LaneSums<A, T> sums;
-    double total = 0.0;
+    LaneSums<A, T> sums, at_shift;  // at_shift: how many elements equal the shift (Log only)
+    double total = 0.0, count_at_shift = 0.0;
+    // e = exp(d) into lane register r (count apart, for Log, when d == 0).
+    auto add = [&](index_t r, B d, B e) {
+        if constexpr (Log) {
+            const auto is_shift = d == B(T(0));
+            at_shift.acc[r] = at_shift.acc[r] + xsimd::select(is_shift, B(T(1)), B(T(0)));
+            e = xsimd::select(is_shift, B(T(0)), e);
+        }
+        sums.acc[r] = sums.acc[r] + e;
+    };
     B tail_e(T(0));
     for (index_t block = 0; block < n; block += sum_block<T>) {
         const index_t block_full_end = std::min(simd_end, block + sum_block<T>);
         j = block;
         for (; j + group <= block_full_end; j += group) {
             for (index_t r = 0; r < LaneSums<A, T>::n_regs; ++r) {
-                const B e = exp_shifted<A>(load<T, A>(x + j + r * width) - shift, shift_is_max);
-                if (!log) e.store_unaligned(out + j + r * width);
-                sums.acc[r] = sums.acc[r] + e;
+                const B d = load<T, A>(x + j + r * width) - shift;
+                const B e = exp_shifted<A>(d, shift_is_max);
+                if constexpr (!Log) e.store_unaligned(out + j + r * width);
+                add(r, d, e);
             }
         }
         index_t r = 0;
         for (; j < block_full_end; j += width, ++r) {
-            const B e = exp_shifted<A>(load<T, A>(x + j) - shift, shift_is_max);
-            if (!log) e.store_unaligned(out + j);
-            sums.acc[r] = sums.acc[r] + e;
+            const B d = load<T, A>(x + j) - shift;
+            const B e = exp_shifted<A>(d, shift_is_max);
+            if constexpr (!Log) e.store_unaligned(out + j);
+            add(r, d, e);
         }
         if (rest > 0 && block + sum_block<T> >= n) {  // the row's last, partial batch
             tail_e = exp_shifted<A>(tail_x - shift, shift_is_max);
-            sums.acc[r] = sums.acc[r] + tail_e;
+            add(r, tail_x - shift, tail_e);
         }
         total += sums.fold();
+        if constexpr (Log) count_at_shift += at_shift.fold();
     }
 
     // Pass 3: normalise.
-    if (!log) {
+    if constexpr (!Log) {
         const B scale(T(1.0 / total));
         for (j = 0; j < simd_end; j += width) (load<T, A>(out + j) * scale).store_unaligned(out + j);
         store_partial<T, A>(out + simd_end, rest, tail_e * scale);
     } else {
-        const B log_sum(T(std::log(total)));
+        const double log_total =
+            count_at_shift >= 1.0 ? std::log1p((count_at_shift - 1.0) + total) : std::log(total);
+        const B log_sum = B(T(log_total));
         for (j = 0; j < simd_end; j += width) ((load<T, A>(x + j) - shift) - log_sum).store_unaligned(out + j);
         store_partial<T, A>(out + simd_end, rest, (tail_x - shift) - log_sum);
     }
@@ -204,7 +221,8 @@ template <class A, class T>
 void softmax_rows(Rows<const T> x, bool log, Rows<T> out) {
     for (index_t r = 0; r < x.n_rows; ++r) {
         if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
-        softmax_row<A>(x.row(r), x.n_cols, log, out.row(r));
+        if (log) softmax_row<true, A>(x.row(r), x.n_cols, out.row(r));
+        else softmax_row<false, A>(x.row(r), x.n_cols, out.row(r));
     }
 }
 
