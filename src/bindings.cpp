@@ -51,7 +51,9 @@ const index_t* int64_in(const py::array& a, index_t n, const char* name) {
     return static_cast<const index_t*>(a.data());
 }
 
-// Calls fn.template operator()<T>() for the dtype of x, one of the four the kernels have.
+// Calls fn(T{}) for the dtype of x, one of those the kernels have. float16 is NumPy's; bfloat16
+// arrives as a 2-byte void dtype (ml_dtypes.bfloat16, or a raw view the Python layer makes of
+// a torch bfloat16 tensor): the Python layer passes no other 2-byte void.
 template <class Fn>
 auto by_dtype(const py::array& x, Fn&& fn) {
     const auto kind = x.dtype().kind();
@@ -60,13 +62,14 @@ auto by_dtype(const py::array& x, Fn&& fn) {
     if (kind == 'f' && size == 8) return fn(double{});
     if (kind == 'i' && size == 4) return fn(std::int32_t{});
     if (kind == 'i' && size == 8) return fn(std::int64_t{});
+    if (kind == 'f' && size == 2) return fn(fasttopk::float16_t{});
+    if (kind == 'V' && size == 2) return fn(fasttopk::bfloat16_t{});
     throw py::type_error("unsupported dtype " + std::string(py::str(x.dtype())) +
-                         "; the core takes float32, float64, int32 or int64");
+                         "; the core takes float16, bfloat16, float32, float64, int32 or int64");
 }
 
-template <class T>
-void same_dtype(const py::array& a, const char* name) {
-    if (!py::isinstance<py::array_t<T>>(a) || a.dtype().kind() != py::dtype::of<T>().kind())
+void same_dtype(const py::array& a, const py::array& x, const char* name) {
+    if (a.dtype().kind() != x.dtype().kind() || a.dtype().itemsize() != x.dtype().itemsize())
         throw py::type_error(std::string(name) + ": dtype must match the input");
 }
 
@@ -75,6 +78,7 @@ void same_dtype(const py::array& a, const char* name) {
 PYBIND11_MODULE(_core, m) {
     m.doc() = "fasttopk's SIMD core; use the functions of the fasttopk package instead.";
 
+    m.attr("half_precision") = true;  // float16 and bfloat16 are read by the kernels as they are
     m.def("simd_arch", [] { return std::string(fasttopk::active_kernels().name); });
     m.def("available_archs", [] {
         std::vector<std::string> names;
@@ -110,11 +114,11 @@ PYBIND11_MODULE(_core, m) {
     m.def("softmax", [](const py::array& x, bool log, const py::array& out) {
         by_dtype(x, [&](auto tag) {
             using T = decltype(tag);
-            if constexpr (!std::is_floating_point_v<T>) {
-                throw py::type_error("softmax: the core takes float32 or float64");
+            if constexpr (!std::is_floating_point_v<fasttopk::value_t<T>>) {
+                throw py::type_error("softmax: the core takes floating-point input");
             } else {
                 auto rows = fasttopk::as_const(rows_view<T>(x, "x", false));
-                same_dtype<T>(out, "out");
+                same_dtype(out, x, "out");
                 auto o = rows_view<T>(out, "out", true);
                 if (o.n_rows != rows.n_rows || o.n_cols != rows.n_cols) throw py::value_error("out: wrong shape");
                 py::gil_scoped_release nogil;
@@ -129,7 +133,7 @@ PYBIND11_MODULE(_core, m) {
         by_dtype(x, [&](auto tag) {
             using T = decltype(tag);
             auto rows = fasttopk::as_const(rows_view<T>(x, "x", false));
-            same_dtype<T>(values, "values");
+            same_dtype(values, x, "values");
             auto v = rows_view<T>(values, "values", true);
             auto i = rows_view<index_t>(indices, "indices", true);
             if (k < 0 || k > rows.n_cols) throw py::value_error("k: must lie in [0, n]");

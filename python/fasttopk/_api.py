@@ -26,7 +26,17 @@ __all__ = [
     "topk",
 ]
 
-_NATIVE = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32), np.dtype(np.int64))
+_NATIVE = (
+    np.dtype(np.float32),
+    np.dtype(np.float64),
+    np.dtype(np.int32),
+    np.dtype(np.int64),
+    np.dtype(np.float16),
+)
+# bfloat16 bits with no ml_dtypes to name them (a torch bfloat16 tensor viewed by _interop): a
+# one-field structured dtype that no user array has by accident. The core reads any 2-byte
+# void dtype as bfloat16; the Python layer lets through only this one and ml_dtypes.bfloat16.
+BFLOAT16_BITS = np.dtype([("bfloat16", "<u2")])
 _INT64_SIGN = np.int64(np.iinfo(np.int64).min)
 
 # Pick the kernel table now, so that a bad FASTTOPK_ARCH fails `import fasttopk` with its message
@@ -73,10 +83,25 @@ def get_num_threads() -> int:
 # --- input checking ---------------------------------------------------------------------------
 
 
+def _is_bfloat16(dtype: np.dtype) -> bool:
+    return dtype == BFLOAT16_BITS or (dtype.kind == "V" and dtype.itemsize == 2 and dtype.name == "bfloat16")
+
+
+def _is_core_dtype(dtype: np.dtype) -> bool:
+    """Whether the kernels read this dtype as it is (half precision included)."""
+    return dtype in _NATIVE or _is_bfloat16(dtype)
+
+
+def _is_float_dtype(dtype: np.dtype) -> bool:
+    return dtype.kind == "f" or _is_bfloat16(dtype)
+
+
 def _as_real_array(x, name: str) -> np.ndarray:
     """`x` as an ndarray of a real dtype, without a copy when it already is one."""
     arr = x if isinstance(x, np.ndarray) else np.asarray(x)
     kind = arr.dtype.kind
+    if _is_bfloat16(arr.dtype):
+        return arr
     if kind not in "biuf":
         raise TypeError(
             f"{name} must hold real numbers (bool, integer or float), got dtype {arr.dtype}"
@@ -90,10 +115,8 @@ def _as_real_array(x, name: str) -> np.ndarray:
 
 def _core_dtype(dtype: np.dtype) -> np.dtype:
     """The dtype the core computes in for order-based kernels; every mapping is exact."""
-    if dtype in _NATIVE:
+    if _is_core_dtype(dtype):
         return dtype
-    if dtype.kind == "f":  # float16
-        return np.dtype(np.float32)
     if dtype.kind == "b" or dtype.itemsize < 4 or (dtype.kind == "i" and dtype.itemsize == 4):
         return np.dtype(np.int32)
     return np.dtype(np.int64)  # uint32, uint64 (the latter through an order-preserving shift)
@@ -159,7 +182,7 @@ def _direct_rows(x, axis) -> Optional[np.ndarray]:
     """The fast path of every array function: `x` itself (or its one-row view) when it is
     already what the core reads, a 1-D or 2-D ndarray of a core dtype with a contiguous last
     axis, reduced along that axis; None sends the call through the general checks."""
-    if type(x) is not np.ndarray or type(axis) is not int or x.dtype not in _NATIVE:
+    if type(x) is not np.ndarray or type(axis) is not int or not _is_core_dtype(x.dtype):
         return None
     if x.ndim == 2 and (axis == -1 or axis == 1):
         rows = x
@@ -262,13 +285,15 @@ def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
 
 def _softmax(x, axis, out, log: bool):
     rows = _direct_rows(x, axis) if out is None else None
-    if rows is not None and rows.dtype.kind == "f":
+    if rows is not None and _is_float_dtype(rows.dtype):
         result = np.empty(rows.shape, dtype=rows.dtype)
         _core.softmax(rows, log, result)
         return result if x.ndim == 2 else result[0]
     arr = _as_real_array(x, "x")
-    result_dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64)
-    core_dtype = np.dtype(np.float64) if result_dtype == np.float64 else np.dtype(np.float32)
+    # Floats keep their dtype (half precision is computed in float32 and rounded once, in the
+    # kernel); integers and bools give float64, as in SciPy.
+    result_dtype = arr.dtype if _is_float_dtype(arr.dtype) else np.dtype(np.float64)
+    core_dtype = result_dtype
     shape = arr.shape
     if arr.ndim == 0 and axis is not None:
         _normalize_axis(axis, 1)  # like SciPy: a 0-d array is one element along axis 0 (or -1)

@@ -11,7 +11,7 @@
 // The row's last partial batch is reloaded to end at the row's end: re-reading a few elements
 // changes neither an extreme nor a first match.
 #pragma once
-#include "fasttopk/simd.hpp"
+#include "fasttopk/half.hpp"
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
@@ -23,11 +23,12 @@ inline batch<T, A> extreme(batch<T, A> a, batch<T, A> b) {
 
 template <bool FindMin, class T>
 index_t arg_extreme_scalar(const T* row, index_t n) {
-    T best = row[0];
+    using V = value_t<T>;
+    V best = to_value(row[0]);
     index_t best_at = 0;
     for (index_t j = 0; j < n; ++j) {
-        const T v = row[j];
-        if constexpr (std::is_floating_point_v<T>) {
+        const V v = to_value(row[j]);
+        if constexpr (std::is_floating_point_v<V>) {
             if (v != v) return j;
         }
         if (FindMin ? (v < best) : (v > best)) {
@@ -39,21 +40,21 @@ index_t arg_extreme_scalar(const T* row, index_t n) {
 }
 
 // The extreme of row[begin, end), end - begin >= width, in four accumulators; adds the
-// elements into `sum` (NaN test) when T is a float.
-template <bool FindMin, class A, class T>
-T span_extreme(const T* row, index_t begin, index_t end, batch<T, A>& sum) {
-    using B = batch<T, A>;
+// elements into `sum` (NaN test) when the values are floats.
+template <bool FindMin, class A, class T, class V = value_t<T>>
+V span_extreme(const T* row, index_t begin, index_t end, batch<V, A>& sum) {
+    using B = batch<V, A>;
     constexpr index_t width = B::size;
-    constexpr bool is_float = std::is_floating_point_v<T>;
+    constexpr bool is_float = std::is_floating_point_v<V>;
     const index_t last = end - width;  // the last, partial batch seeds the fourth accumulator
-    B e0 = load<T, A>(row + begin), e1 = e0, e2 = e0, e3 = load<T, A>(row + last);
-    B s0(T(0)), s1(T(0)), s2(T(0)), s3 = is_float ? e3 : B(T(0));
+    B e0 = load_values<A>(row + begin), e1 = e0, e2 = e0, e3 = load_values<A>(row + last);
+    B s0(V(0)), s1(V(0)), s2(V(0)), s3 = is_float ? e3 : B(V(0));
     index_t j = begin;
     constexpr index_t ahead = 4096 / sizeof(T);  // software prefetch distance: 4 KB
     for (; j + 3 * width <= end; j += 3 * width) {
         __builtin_prefetch(row + j + ahead);
         __builtin_prefetch(row + j + ahead + 3 * width - 1);
-        const B v0 = load<T, A>(row + j), v1 = load<T, A>(row + j + width), v2 = load<T, A>(row + j + 2 * width);
+        const B v0 = load_values<A>(row + j), v1 = load_values<A>(row + j + width), v2 = load_values<A>(row + j + 2 * width);
         e0 = extreme<FindMin, A>(e0, v0);
         e1 = extreme<FindMin, A>(e1, v1);
         e2 = extreme<FindMin, A>(e2, v2);
@@ -64,17 +65,18 @@ T span_extreme(const T* row, index_t begin, index_t end, batch<T, A>& sum) {
         }
     }
     for (; j + width <= end; j += width) {
-        const B v = load<T, A>(row + j);
+        const B v = load_values<A>(row + j);
         e0 = extreme<FindMin, A>(e0, v);
         if constexpr (is_float) s0 = s0 + v;
     }
     if constexpr (is_float) sum = sum + ((s0 + s1) + (s2 + s3));
-    return reduce_extreme<FindMin, T, A>(extreme<FindMin, A>(extreme<FindMin, A>(e0, e1), extreme<FindMin, A>(e2, e3)));
+    return reduce_extreme<FindMin, V, A>(extreme<FindMin, A>(extreme<FindMin, A>(e0, e1), extreme<FindMin, A>(e2, e3)));
 }
 
 template <bool FindMin, class A, class T>
 index_t arg_extreme_row(const T* row, index_t n) {
-    using B = batch<T, A>;
+    using V = value_t<T>;
+    using B = batch<V, A>;
     constexpr index_t width = B::size;
     // Long rows go in spans: pass 2 then scans only the first span holding the extreme, which
     // is still in cache, instead of re-reading the row.
@@ -82,12 +84,12 @@ index_t arg_extreme_row(const T* row, index_t n) {
     if (n < width) return arg_extreme_scalar<FindMin>(row, n);
 
     // Pass 1.
-    B sum(T(0));
-    T best{};
+    B sum(V(0));
+    V best{};
     index_t best_begin = 0, best_end = 0;
     for (index_t begin = 0; begin < n;) {
         const index_t end = n - begin < 2 * span ? n : begin + span;
-        const T ext = span_extreme<FindMin, A>(row, begin, end, sum);
+        const V ext = span_extreme<FindMin, A>(row, begin, end, sum);
         if (begin == 0 || (FindMin ? ext < best : ext > best)) {
             best = ext;
             best_begin = begin;
@@ -95,10 +97,10 @@ index_t arg_extreme_row(const T* row, index_t n) {
         }
         begin = end;
     }
-    if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (std::is_floating_point_v<V>) {
         if (xsimd::any(is_nan(sum))) {
             for (index_t i = 0; i < n; ++i)
-                if (row[i] != row[i]) return i;
+                if (std::isnan(to_value(row[i]))) return i;
         }
     }
 
@@ -106,9 +108,9 @@ index_t arg_extreme_row(const T* row, index_t n) {
     const B wanted(best);
     index_t j = best_begin;
     for (; j + width <= best_end; j += width) {
-        if (const auto bits = mask_bits(load<T, A>(row + j) == wanted)) return j + lowest_bit(bits);
+        if (const auto bits = mask_bits(load_values<A>(row + j) == wanted)) return j + lowest_bit(bits);
     }
-    return best_end - width + lowest_bit(mask_bits(load<T, A>(row + best_end - width) == wanted));
+    return best_end - width + lowest_bit(mask_bits(load_values<A>(row + best_end - width) == wanted));
 }
 
 template <class A, class T>
@@ -128,9 +130,9 @@ void arg_reduce_rows(Rows<const T> x, bool find_min, index_t* out) {
 // numbers per column: a later block wins only if strictly better, or with the first NaN.
 constexpr index_t column_block_rows = index_t(1) << 22;
 
-template <bool FindMin, class T>
-inline bool column_wins(T v, T best) {
-    if constexpr (std::is_floating_point_v<T>) {
+template <bool FindMin, class V>
+inline bool column_wins(V v, V best) {
+    if constexpr (std::is_floating_point_v<V>) {
         if (best != best) return false;
         if (v != v) return true;
     }
@@ -139,23 +141,24 @@ inline bool column_wins(T v, T best) {
 
 template <bool FindMin, class A, class T>
 void arg_extreme_columns(Rows<const T> x, index_t* out) {
-    using B = batch<T, A>;
+    using V = value_t<T>;
+    using B = batch<V, A>;
     constexpr index_t width = B::size;
     index_t c = 0;
     for (; c + width <= x.n_cols; c += width) {
-        alignas(64) T best_values[width];
+        alignas(64) V best_values[width];
         for (index_t r0 = 0; r0 < x.n_rows; r0 += column_block_rows) {
             const index_t r1 = std::min(x.n_rows, r0 + column_block_rows);
-            B best = load<T, A>(x.row(r0) + c);
-            B at(T(0));  // the row within this block
+            B best = load_values<A>(x.row(r0) + c);
+            B at(V(0));  // the row within this block
             for (index_t r = r0 + 1; r < r1; ++r) {
-                const B v = load<T, A>(x.row(r) + c);
+                const B v = load_values<A>(x.row(r) + c);
                 auto wins = FindMin ? (v < best) : (v > best);
-                if constexpr (std::is_floating_point_v<T>) wins = wins | (is_nan(v) & !is_nan(best));
+                if constexpr (std::is_floating_point_v<V>) wins = wins | (is_nan(v) & !is_nan(best));
                 best = xsimd::select(wins, v, best);
-                at = xsimd::select(wins, B(T(r - r0)), at);
+                at = xsimd::select(wins, B(V(r - r0)), at);
             }
-            alignas(64) T block_values[width], block_rows[width];
+            alignas(64) V block_values[width], block_rows[width];
             best.store_aligned(block_values);
             at.store_aligned(block_rows);
             for (index_t i = 0; i < width; ++i) {
@@ -167,10 +170,10 @@ void arg_extreme_columns(Rows<const T> x, index_t* out) {
         }
     }
     for (; c < x.n_cols; ++c) {
-        T best = x.row(0)[c];
+        V best = to_value(x.row(0)[c]);
         index_t at = 0;
         for (index_t r = 1; r < x.n_rows; ++r) {
-            const T v = x.row(r)[c];
+            const V v = to_value(x.row(r)[c]);
             if (column_wins<FindMin>(v, best)) {
                 best = v;
                 at = r;

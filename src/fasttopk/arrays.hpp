@@ -2,10 +2,38 @@
 // and whose rows lie `row_stride` elements apart. The core reads and writes through these only.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 namespace fasttopk {
 
 using index_t = std::int64_t;
+
+// Half-precision storage: the kernels read these as float (widened in registers, exactly) and
+// write float results back rounded once to nearest even. Plain bits, no arithmetic.
+struct float16_t {
+    std::uint16_t bits;
+};
+struct bfloat16_t {  // the top half of a float32
+    std::uint16_t bits;
+};
+
+// The type a kernel computes in for storage type T.
+template <class T>
+struct value_of {
+    using type = T;
+};
+template <>
+struct value_of<float16_t> {
+    using type = float;
+};
+template <>
+struct value_of<bfloat16_t> {
+    using type = float;
+};
+template <class T>
+using value_t = typename value_of<T>::type;
+template <class T>
+constexpr bool is_half_v = !std::is_same_v<value_t<T>, T>;
 
 template <class T>
 struct Rows {

@@ -24,7 +24,9 @@ inline std::vector<const KernelTable*> usable_kernel_tables() {
     usable.push_back(&kernel_table_sse2());  // part of x86-64 itself
 #endif
 #if defined(FASTTOPK_HAVE_AVX2)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) usable.push_back(&kernel_table_avx2());
+    // The avx2 build also converts float16 with F16C, which every AVX2 CPU has; checked anyway.
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+        usable.push_back(&kernel_table_avx2());
 #endif
 #if defined(FASTTOPK_HAVE_AVX512)
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&

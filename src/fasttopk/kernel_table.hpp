@@ -13,7 +13,7 @@ TypedKernels<T> typed_kernels() {
     TypedKernels<T> k;
     k.arg_reduce = &arg_reduce_rows<A, T>;
     k.arg_reduce_columns = &arg_reduce_columns<A, T>;
-    if constexpr (std::is_floating_point_v<T>) k.softmax = &softmax_rows<A, T>;
+    if constexpr (std::is_floating_point_v<value_t<T>>) k.softmax = &softmax_rows<A, T>;
     k.topk = &topk_rows<A, T>;
     k.true_label_rank = &true_label_rank_rows<A, T>;
     return k;
@@ -27,6 +27,8 @@ KernelTable make_kernel_table(const char* name) {
     table.f64 = typed_kernels<A, double>();
     table.i32 = typed_kernels<A, std::int32_t>();
     table.i64 = typed_kernels<A, std::int64_t>();
+    table.f16 = typed_kernels<A, float16_t>();
+    table.bf16 = typed_kernels<A, bfloat16_t>();
     return table;
 }
 

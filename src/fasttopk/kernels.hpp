@@ -29,13 +29,17 @@ struct KernelTable {
     TypedKernels<double> f64;
     TypedKernels<std::int32_t> i32;
     TypedKernels<std::int64_t> i64;
+    TypedKernels<float16_t> f16;   // read as float, results rounded once
+    TypedKernels<bfloat16_t> bf16;
 
     template <class T>
     const TypedKernels<T>& of() const {
         if constexpr (std::is_same_v<T, float>) return f32;
         else if constexpr (std::is_same_v<T, double>) return f64;
         else if constexpr (std::is_same_v<T, std::int32_t>) return i32;
-        else return i64;
+        else if constexpr (std::is_same_v<T, std::int64_t>) return i64;
+        else if constexpr (std::is_same_v<T, float16_t>) return f16;
+        else return bf16;
     }
 };
 

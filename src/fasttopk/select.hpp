@@ -18,6 +18,7 @@
 #pragma once
 #include <algorithm>
 
+#include "fasttopk/half.hpp"
 #include "fasttopk/order.hpp"
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
@@ -126,8 +127,9 @@ void sort_descending(Item* items, index_t n, Item* spare) {
 
 template <class A, class T, class Item>
 struct TopKRowSelector {
-    using K = key_t<T>;
-    using B = batch<T, A>;
+    using V = value_t<T>;  // T is the storage type (float16/bfloat16 are compared as float)
+    using K = key_t<V>;
+    using B = batch<V, A>;
     using P = Packed<K, Item>;
     static constexpr index_t width = B::size;
     static constexpr index_t unroll = 4;
@@ -231,10 +233,10 @@ struct TopKRowSelector {
     bool lane_bound_with(const T* row, index_t n, K& bound) const {
         constexpr index_t step = Accumulators * width;
         B champ[Accumulators];
-        for (index_t u = 0; u < Accumulators; ++u) champ[u] = load<T, A>(row + u * width);
+        for (index_t u = 0; u < Accumulators; ++u) champ[u] = load_values<A>(row + u * width);
         for (index_t j = step; j + step <= n; j += step) {
             for (index_t u = 0; u < Accumulators; ++u) {
-                const B v = load<T, A>(row + j + u * width);
+                const B v = load_values<A>(row + j + u * width);
                 champ[u] = largest ? xsimd::max(champ[u], v) : xsimd::min(champ[u], v);
             }
         }
@@ -248,7 +250,7 @@ struct TopKRowSelector {
         }
         alignas(64) K keys[step];
         const index_t count = used * width;
-        for (index_t u = 0; u < used; ++u) order_keys<A, T>(champ[u], flip).store_aligned(keys + u * width);
+        for (index_t u = 0; u < used; ++u) order_keys<A, V>(champ[u], flip).store_aligned(keys + u * width);
         bound = kth_largest<A>(keys, count, k);
         return true;
     }
@@ -259,10 +261,10 @@ struct TopKRowSelector {
         alignas(64) K keys[width];
         index_t j = 0;
         for (; j + width <= n; j += width) {
-            order_keys<A, T>(load<T, A>(row + j), flip).store_aligned(keys);
+            order_keys<A, V>(load_values<A>(row + j), flip).store_aligned(keys);
             for (index_t i = 0; i < width; ++i) buf[j + i] = P::pack(keys[i], j + i);
         }
-        for (; j < n; ++j) buf[j] = P::pack(order_key<T>(row[j], flip), j);
+        for (; j < n; ++j) buf[j] = P::pack(order_key<V>(to_value(row[j]), flip), j);
     }
 
     // Appends the lanes of row[base, base + width) set in `bits`.
@@ -271,7 +273,7 @@ struct TopKRowSelector {
         while (bits) {
             const index_t j = base + lowest_bit(bits);
             bits &= bits - 1;
-            buf[size++] = P::pack(order_key<T>(row[j], flip), j);
+            buf[size++] = P::pack(order_key<V>(to_value(row[j]), flip), j);
         }
         return size;
     }
@@ -279,23 +281,23 @@ struct TopKRowSelector {
     // Whole blocks from column j on, while the threshold stands: returns true after a cut
     // (j then points past the block that caused it, and beats holds the new threshold).
     template <BeatMode M>
-    bool scan_blocks(const T* row, index_t n, index_t& j_io, index_t& size_io, Beats<A, T>& beats) {
+    bool scan_blocks(const T* row, index_t n, index_t& j_io, index_t& size_io, Beats<A, V>& beats) {
         const B limit = beats.limit();
         const index_t cut_at = k + select_slack(k);
         index_t j = j_io, size = size_io;  // in registers for the loop, not behind references
         bool cut = false;
         for (; j + block <= n; j += block) {
-            const auto m0 = Beats<A, T>::template test<M>(load<T, A>(row + j), limit);
-            const auto m1 = Beats<A, T>::template test<M>(load<T, A>(row + j + width), limit);
-            const auto m2 = Beats<A, T>::template test<M>(load<T, A>(row + j + 2 * width), limit);
-            const auto m3 = Beats<A, T>::template test<M>(load<T, A>(row + j + 3 * width), limit);
+            const auto m0 = Beats<A, V>::template test<M>(load_values<A>(row + j), limit);
+            const auto m1 = Beats<A, V>::template test<M>(load_values<A>(row + j + width), limit);
+            const auto m2 = Beats<A, V>::template test<M>(load_values<A>(row + j + 2 * width), limit);
+            const auto m3 = Beats<A, V>::template test<M>(load_values<A>(row + j + 3 * width), limit);
             if (!xsimd::any((m0 | m1) | (m2 | m3))) continue;
             size = take(row, j, mask_bits(m0), size);
             size = take(row, j + width, mask_bits(m1), size);
             size = take(row, j + 2 * width, mask_bits(m2), size);
             size = take(row, j + 3 * width, mask_bits(m3), size);
             if (size > cut_at) {
-                beats = Beats<A, T>(cut_to_k(size), largest, false);
+                beats = Beats<A, V>(cut_to_k(size), largest, false);
                 size = k;
                 j += block;
                 cut = true;
@@ -316,12 +318,12 @@ struct TopKRowSelector {
         if (!inclusive) {  // no bound: the first k elements give one
             threshold = std::numeric_limits<K>::max();
             for (; j < k; ++j) {
-                const K key = order_key<T>(row[j], flip);
+                const K key = order_key<V>(to_value(row[j]), flip);
                 buf[size++] = P::pack(key, j);
                 threshold = std::min(threshold, key);
             }
         }
-        Beats<A, T> beats(threshold, largest, inclusive);
+        Beats<A, V> beats(threshold, largest, inclusive);
         // Whole blocks up to `end`, in loops specialised on the comparison (a cut may change
         // it); false when nothing can beat the threshold any more.
         auto blocks_until = [&](index_t end) {
@@ -336,19 +338,19 @@ struct TopKRowSelector {
             // exact k-th best of the prefix rather than the looser bound.
             if (!blocks_until(prefix)) return size;
             if (size > k) {
-                beats = Beats<A, T>(cut_to_k(size), largest, false);
+                beats = Beats<A, V>(cut_to_k(size), largest, false);
                 size = k;
             }
         }
         if (!blocks_until(n)) return size;
         for (; j + width <= n; j += width) {
-            size = take(row, j, mask_bits(beats(load<T, A>(row + j))), size);
+            size = take(row, j, mask_bits(beats(load_values<A>(row + j))), size);
         }
         if (j < n) {
             // The last partial batch: reload the row's final `width` lanes, keep the unseen.
             const index_t base = n - width;
             const std::uint64_t unseen = ~((std::uint64_t(1) << (j - base)) - 1);
-            size = take(row, base, mask_bits(beats(load<T, A>(row + base))) & unseen, size);
+            size = take(row, base, mask_bits(beats(load_values<A>(row + base))) & unseen, size);
         }
         return size;
     }
@@ -370,7 +372,7 @@ template <class A, class T>
 void topk_rows(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values,
                Rows<index_t> indices) {
     // 32-bit keys and indices pack into 64 bits; anything wider takes 128.
-    if (sizeof(key_t<T>) == 4 && x.n_cols <= index_t(0xffffffff))
+    if (sizeof(key_t<value_t<T>>) == 4 && x.n_cols <= index_t(0xffffffff))
         topk_rows_with<A, T, std::uint64_t>(x, k, largest, sorted, values, indices);
     else
         topk_rows_with<A, T, unsigned __int128>(x, k, largest, sorted, values, indices);

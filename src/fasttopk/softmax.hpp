@@ -10,7 +10,7 @@
 #pragma once
 #include <cmath>
 
-#include "fasttopk/simd.hpp"
+#include "fasttopk/half.hpp"
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
@@ -139,63 +139,72 @@ struct LaneSums {
 // Log: log_softmax. Its answer near 0 (a dominant logit) is -log(1 + t) for a small t, so the
 // elements equal to the shift, whose exp is exactly 1, are counted apart and the sum keeps only
 // the small terms: log(sum) = log1p((count - 1) + rest) then has t's full precision.
-template <bool Log, class A, class T>
-void softmax_row(const T* x, index_t n, T* out) {
-    using B = batch<T, A>;
+// T is the storage type; the arithmetic is in V = value_t<T> (float for float16/bfloat16, whose
+// results are rounded once, at the end). `staged` (half precision only) holds the row's
+// exponentials in float between passes 2 and 3, so that nothing is rounded twice.
+template <bool Log, class A, class T, class V = value_t<T>>
+void softmax_row(const T* x, index_t n, T* out, V* staged) {
+    using B = batch<V, A>;
     constexpr index_t width = B::size;
-    constexpr index_t group = sum_lanes<T>;
+    constexpr index_t group = sum_lanes<V>;
+    // Where pass 2 keeps exp(x - m) for pass 3: the output itself, unless it is half precision.
+    V* exps = nullptr;
+    if constexpr (!Log) {
+        if constexpr (is_half_v<T>) exps = staged;
+        else exps = out;
+    }
     const index_t simd_end = whole_steps(n, width);
     const index_t rest = n - simd_end;
-    const T minus_inf = -std::numeric_limits<T>::infinity();
-    const B tail_x = load_partial<T, A>(x + simd_end, rest, minus_inf);  // exp(-inf - m) = 0
+    const V minus_inf = -std::numeric_limits<V>::infinity();
+    const B tail_x = load_values_partial<A>(x + simd_end, rest, minus_inf);  // exp(-inf - m) = 0
 
     // Pass 1: the maximum, in four accumulators.
     B m0(minus_inf), m1(minus_inf), m2(minus_inf), m3(tail_x);
     index_t j = 0;
     for (; j + 3 * width <= simd_end; j += 3 * width) {
-        m0 = xsimd::max(m0, load<T, A>(x + j));
-        m1 = xsimd::max(m1, load<T, A>(x + j + width));
-        m2 = xsimd::max(m2, load<T, A>(x + j + 2 * width));
+        m0 = xsimd::max(m0, load_values<A>(x + j));
+        m1 = xsimd::max(m1, load_values<A>(x + j + width));
+        m2 = xsimd::max(m2, load_values<A>(x + j + 2 * width));
     }
-    for (; j < simd_end; j += width) m0 = xsimd::max(m0, load<T, A>(x + j));
-    T m = reduce_extreme<false, T, A>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
+    for (; j < simd_end; j += width) m0 = xsimd::max(m0, load_values<A>(x + j));
+    V m = reduce_extreme<false, V, A>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
     const bool shift_is_max = !(Log && !std::isfinite(m));
-    if (!shift_is_max) m = T(0);
+    if (!shift_is_max) m = V(0);
 
     // Pass 2: exp(x - m), summed block by block in the ISA-independent order of LaneSums
     // (and stored, for softmax).
     const B shift(m);
-    LaneSums<A, T> sums, at_shift;  // at_shift: how many elements equal the shift (Log only)
+    LaneSums<A, V> sums, at_shift;  // at_shift: how many elements equal the shift (Log only)
     double total = 0.0, count_at_shift = 0.0;
     // e = exp(d) into lane register r (count apart, for Log, when d == 0).
     auto add = [&](index_t r, B d, B e) {
         if constexpr (Log) {
-            const auto is_shift = d == B(T(0));
-            at_shift.acc[r] = at_shift.acc[r] + xsimd::select(is_shift, B(T(1)), B(T(0)));
-            e = xsimd::select(is_shift, B(T(0)), e);
+            const auto is_shift = d == B(V(0));
+            at_shift.acc[r] = at_shift.acc[r] + xsimd::select(is_shift, B(V(1)), B(V(0)));
+            e = xsimd::select(is_shift, B(V(0)), e);
         }
         sums.acc[r] = sums.acc[r] + e;
     };
-    B tail_e(T(0));
-    for (index_t block = 0; block < n; block += sum_block<T>) {
-        const index_t block_full_end = std::min(simd_end, block + sum_block<T>);
+    B tail_e(V(0));
+    for (index_t block = 0; block < n; block += sum_block<V>) {
+        const index_t block_full_end = std::min(simd_end, block + sum_block<V>);
         j = block;
         for (; j + group <= block_full_end; j += group) {
-            for (index_t r = 0; r < LaneSums<A, T>::n_regs; ++r) {
-                const B d = load<T, A>(x + j + r * width) - shift;
+            for (index_t r = 0; r < LaneSums<A, V>::n_regs; ++r) {
+                const B d = load_values<A>(x + j + r * width) - shift;
                 const B e = exp_shifted<A>(d, shift_is_max);
-                if constexpr (!Log) e.store_unaligned(out + j + r * width);
+                if constexpr (!Log) e.store_unaligned(exps + j + r * width);
                 add(r, d, e);
             }
         }
         index_t r = 0;
         for (; j < block_full_end; j += width, ++r) {
-            const B d = load<T, A>(x + j) - shift;
+            const B d = load_values<A>(x + j) - shift;
             const B e = exp_shifted<A>(d, shift_is_max);
-            if constexpr (!Log) e.store_unaligned(out + j);
+            if constexpr (!Log) e.store_unaligned(exps + j);
             add(r, d, e);
         }
-        if (rest > 0 && block + sum_block<T> >= n) {  // the row's last, partial batch
+        if (rest > 0 && block + sum_block<V> >= n) {  // the row's last, partial batch
             tail_e = exp_shifted<A>(tail_x - shift, shift_is_max);
             add(r, tail_x - shift, tail_e);
         }
@@ -205,24 +214,26 @@ void softmax_row(const T* x, index_t n, T* out) {
 
     // Pass 3: normalise.
     if constexpr (!Log) {
-        const B scale(T(1.0 / total));
-        for (j = 0; j < simd_end; j += width) (load<T, A>(out + j) * scale).store_unaligned(out + j);
-        store_partial<T, A>(out + simd_end, rest, tail_e * scale);
+        const B scale(V(1.0 / total));
+        for (j = 0; j < simd_end; j += width) store_values<A>(out + j, B::load_unaligned(exps + j) * scale);
+        store_values_partial<A>(out + simd_end, rest, tail_e * scale);
     } else {
         const double log_total =
             count_at_shift >= 1.0 ? std::log1p((count_at_shift - 1.0) + total) : std::log(total);
-        const B log_sum = B(T(log_total));
-        for (j = 0; j < simd_end; j += width) ((load<T, A>(x + j) - shift) - log_sum).store_unaligned(out + j);
-        store_partial<T, A>(out + simd_end, rest, (tail_x - shift) - log_sum);
+        const B log_sum = B(V(log_total));
+        for (j = 0; j < simd_end; j += width) store_values<A>(out + j, (load_values<A>(x + j) - shift) - log_sum);
+        store_values_partial<A>(out + simd_end, rest, (tail_x - shift) - log_sum);
     }
 }
 
 template <class A, class T>
 void softmax_rows(Rows<const T> x, bool log, Rows<T> out) {
+    // Half precision: one row of float exponentials, reused for every row of this range.
+    Scratch<value_t<T>> staged(is_half_v<T> && !log ? x.n_cols : 0);
     for (index_t r = 0; r < x.n_rows; ++r) {
         if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
-        if (log) softmax_row<true, A>(x.row(r), x.n_cols, out.row(r));
-        else softmax_row<false, A>(x.row(r), x.n_cols, out.row(r));
+        if (log) softmax_row<true, A>(x.row(r), x.n_cols, out.row(r), staged.get());
+        else softmax_row<false, A>(x.row(r), x.n_cols, out.row(r), staged.get());
     }
 }
 
