@@ -87,6 +87,11 @@ def _is_bfloat16(dtype: np.dtype) -> bool:
     return dtype == BFLOAT16_BITS or (dtype.kind == "V" and dtype.itemsize == 2 and dtype.name == "bfloat16")
 
 
+def _bfloat16_to_float32(arr: np.ndarray) -> np.ndarray:
+    """A float32 copy of bfloat16 data (either spelling), exact: bfloat16 is float32's top half."""
+    return (arr.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
 def _is_core_dtype(dtype: np.dtype) -> bool:
     """Whether the kernels read this dtype as it is (half precision included)."""
     return dtype in _NATIVE or _is_bfloat16(dtype)

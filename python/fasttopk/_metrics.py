@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _core
-from ._api import _as_real_array, _rows, _to_core
+from ._api import _as_real_array, _bfloat16_to_float32, _is_bfloat16, _rows, _to_core
 
 __all__ = ["TopKAccuracy", "top_k_accuracy_score", "true_label_rank"]
 
@@ -195,6 +195,8 @@ def _asarray(x, numeric: bool) -> np.ndarray:
 def _nonfinite(arr: np.ndarray):
     """None if `arr` holds no NaN/inf, else scikit-learn's message for it. O(1) extra memory
     when finite (one sum); chunked element-wise scan otherwise."""
+    if _is_bfloat16(arr.dtype):  # NumPy has no arithmetic for it (without ml_dtypes)
+        arr = _bfloat16_to_float32(arr)  # only on error paths: the kernel checks finiteness
     kind = arr.dtype.kind
     if kind == "O":
         if np.any(arr != arr):  # _object_dtype_isnan
@@ -270,7 +272,9 @@ def _check_y_score(y_score, min_samples: int = 1) -> np.ndarray:
     """check_array(y_score, ensure_2d=False) except the NaN/inf check of float arrays, which
     the caller makes later (in the rank pass, or before raising any later error)."""
     arr = _asarray(y_score, numeric=True)
-    if arr.dtype.kind in "USV":
+    if _is_bfloat16(arr.dtype) and arr.ndim < 2:
+        arr = _bfloat16_to_float32(arr)  # 1-D (binary) scores are compared in NumPy; 2-D go as they are
+    if arr.dtype.kind in "USV" and not _is_bfloat16(arr.dtype):
         raise ValueError(
             "dtype='numeric' is not compatible with arrays of bytes/strings."
             "Convert your data to numeric values explicitly instead."

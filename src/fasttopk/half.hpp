@@ -51,7 +51,7 @@ inline float bf16_to_float(std::uint16_t b) { return bits_to_float(std::uint32_t
 
 inline std::uint16_t float_to_bf16(float value) {
     const std::uint32_t u = float_to_bits(value);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7fc0u;  // NaN: quiet, as torch makes it
+    if ((u & 0x7fffffffu) > 0x7f800000u) return std::uint16_t((u >> 16) | 0x40u);  // NaN: quiet, sign kept
     return std::uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
