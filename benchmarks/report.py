@@ -68,10 +68,24 @@ COLUMNS = (
 )
 
 
+DTYPE_ORDER = ("float32", "float16", "bfloat16")
+
+
+def dtype_of(r: dict) -> str:
+    return r.get("dtype", "float32")
+
+
+def shape_cell(r: dict) -> str:
+    """The shape, with the dtype named when it is not float32."""
+    d = dtype_of(r)
+    return shape_str(r["shape"]) + ("" if d == "float32" else f" {d}")
+
+
 def sort_rows(rows: List[dict]) -> List[dict]:
     def key(r):
         kern = KERNEL_ORDER.index(r["kernel"]) if r["kernel"] in KERNEL_ORDER else 99
-        return (kern, r["shape"][1], r["shape"][0], r["k"] or 0, r["threads"])
+        d = DTYPE_ORDER.index(dtype_of(r)) if dtype_of(r) in DTYPE_ORDER else 9
+        return (kern, d, r["shape"][1], r["shape"][0], r["k"] or 0, r["threads"])
 
     return sorted(rows, key=key)
 
@@ -81,7 +95,7 @@ def markdown_table(rows: List[dict]) -> str:
         ":--" if c in ("kernel", "peer") else "--:" for c in COLUMNS) + "|"]
     for r in sort_rows(rows):
         if r["check"] != "ok":
-            cells = [r["kernel"], shape_str(r["shape"]), str(r["k"] or ""), str(r["threads"]),
+            cells = [r["kernel"], shape_cell(r), str(r["k"] or ""), str(r["threads"]),
                      "MISMATCH"] + ["—"] * (len(COLUMNS) - 5)
             lines.append("| " + " | ".join(cells) + " |")
             continue
@@ -90,7 +104,7 @@ def markdown_table(rows: List[dict]) -> str:
         peer_mem = c[r["peer"]]["extra_peak_mb"]
         cells = [
             r["kernel"],
-            shape_str(r["shape"]),
+            shape_cell(r),
             str(r["k"]) if r["k"] is not None else "",
             str(r["threads"]),
             fmt_ms(r["fasttopk_ms"]),
@@ -117,7 +131,8 @@ def header_line(meta: dict) -> str:
     bw = meta["bandwidth"]
     return (
         f"Measured {meta['date'][:10]} on {m['cpu_model']} ({m['cpu_count']} cores), "
-        f"fasttopk ISA {m['simd_arch']}, threads {threads}; float32 standard-normal scores; "
+        f"fasttopk ISA {m['simd_arch']}, threads {threads}; standard-normal scores, float32 "
+        f"unless the shape names float16/bfloat16 (torch then runs on the same dtype); "
         f"median of interleaved runs; vs = peer time / fasttopk time; read bandwidth "
         f"{bw['single_thread_gbps']:.1f} GB/s (1 thread), {bw['all_threads_gbps']:.1f} GB/s "
         f"({bw['all_threads']} threads)."
@@ -127,7 +142,9 @@ def header_line(meta: dict) -> str:
 def notes_block() -> str:
     return (
         "Notes: *peer* is the idiomatic NumPy/SciPy/scikit-learn call (NumPy top-k = "
-        "`np.argpartition(-x, k-1)` then an argsort of the k winners); *np.max ms* is one "
+        "`np.argpartition(x, -k)` then an argsort of the k winners; for half-precision "
+        "softmax, SciPy on a float32 copy); torch's accuracy is `topk(dim=1)` and a compare, "
+        "as torch users write it; *np.max ms* is one "
         "`np.max(x, axis=1)` pass, the one-read floor; GB/s = input bytes / fasttopk time, and "
         "inputs that fit in the last-level cache can exceed 100% of the DRAM read bandwidth; "
         "*extra MB* = tracemalloc peak of one call minus its output (NumPy buffers only: native "
@@ -138,10 +155,10 @@ def notes_block() -> str:
 # --- targets ----------------------------------------------------------------------------------
 
 
-def _find(rows, kernel, shape, k=None, threads=1) -> Optional[dict]:
+def _find(rows, kernel, shape, k=None, threads=1, dtype="float32") -> Optional[dict]:
     for r in rows:
         if (r["kernel"] == kernel and tuple(r["shape"]) == tuple(shape) and r["k"] == k
-                and r["threads"] == threads):
+                and r["threads"] == threads and dtype_of(r) == dtype):
             return r
     return None
 
@@ -183,15 +200,15 @@ def compute_targets(rows: List[dict], all_threads: int) -> List[dict]:
         detail = ""
         if worst:
             v, r = worst
-            detail = (f"worst {fmt_ratio(v)} at {shape_str(r['shape'])}"
+            detail = (f"worst {fmt_ratio(v)} at {shape_cell(r)}"
                       + (f" k={r['k']}" if r["k"] is not None else "")
                       + f" ({len(measured)} cases)")
         if fails:
             detail += "; below: " + ", ".join(
-                f"{shape_str(r['shape'])}" + (f" k={r['k']}" if r["k"] is not None else "")
+                f"{shape_cell(r)}" + (f" k={r['k']}" if r["k"] is not None else "")
                 + f" {fmt_ratio(v)}" for v, r in fails)
         if bad:
-            detail += "; mismatches: " + ", ".join(shape_str(r["shape"]) for r in bad)
+            detail += "; mismatches: " + ", ".join(shape_cell(r) for r in bad)
         out.append({"target": name, "status": "FAIL" if fails or bad else "PASS",
                     "ratio": worst[0] if worst else None, "threshold": threshold,
                     "detail": detail})
@@ -212,8 +229,24 @@ def compute_targets(rows: List[dict], all_threads: int) -> List[dict]:
     single("topk ≥ 10× NumPy at 10000×1000 k=5 (1 thread)",
            _find(rows, "topk", (10000, 1000), 5), vs_peer, 10.0)
     every("topk at least as fast as torch.topk at every shape, k ≤ 50 (1 thread)",
-          [r for r in rows if r["kernel"] == "topk" and r["threads"] == 1 and r["k"] <= 50],
+          [r for r in rows if r["kernel"] == "topk" and r["threads"] == 1 and r["k"] <= 50
+           and dtype_of(r) == "float32"],
           vs_torch, 1.0)
+    every("float16/bfloat16 topk ≥ 5× torch.topk on the same dtype (1 thread)",
+          [r for r in rows if r["kernel"] == "topk" and r["threads"] == 1 and dtype_of(r) != "float32"],
+          vs_torch, 5.0)
+
+    def half_vs_float32(r):
+        # Per row no slower than fasttopk's own float32 on the same shape (half reads half the bytes).
+        f32 = _find(rows, r["kernel"], r["shape"], r["k"], r["threads"])
+        if f32 is None or f32["check"] != "ok":
+            return None
+        return f32["fasttopk_ms"] / r["fasttopk_ms"]
+
+    every("float16/bfloat16 argmax and topk no slower than fasttopk's float32 (1 thread)",
+          [r for r in rows if r["kernel"] in ("argmax", "topk") and r["threads"] == 1
+           and dtype_of(r) != "float32"],
+          half_vs_float32, 1.0)
     single("topk of 1×128000 k=50 within 2× of one np.max over the row (1 thread)",
            _find(rows, "topk", (1, 128000), 50), vs_floor, 0.5)
     single("accuracy ≥ 100× sklearn at 10000×1000 k=5 (1 thread)",
@@ -253,7 +286,7 @@ def chart(rows: List[dict], meta: dict, path: str) -> Optional[str]:
         krows = [r for r in rows if r["kernel"] == kern]
         cats = []
         for r in krows:
-            c = (tuple(r["shape"]), r["k"])
+            c = (tuple(r["shape"]), r["k"], dtype_of(r))
             if c not in cats:
                 cats.append(c)
         present = [(t, who) for t, who in series if any(
@@ -263,9 +296,9 @@ def chart(rows: List[dict], meta: dict, path: str) -> Optional[str]:
         drawn = False
         for si, (t, who) in enumerate(present):
             xs, ys = [], []
-            for ci, (shape, k) in enumerate(cats):
+            for ci, (shape, k, dtype) in enumerate(cats):
                 r = next((r for r in krows if tuple(r["shape"]) == shape and r["k"] == k
-                          and r["threads"] == t), None)
+                          and dtype_of(r) == dtype and r["threads"] == t), None)
                 v = r and (r["speedup_vs_peer"] if who == "peer" else r["speedup_vs_torch"])
                 if v:
                     xs.append(ci - 0.4 + width * (si + 0.5))
@@ -282,7 +315,7 @@ def chart(rows: List[dict], meta: dict, path: str) -> Optional[str]:
             lambda v, _: f"{v:g}×" if f"{v:.0e}"[0] in "25" else ""))
         ax.set_xticks(range(len(cats)))
         ax.set_xticklabels([short_shape(s) + (f"\nk={k}" if k is not None else "")
-                            for s, k in cats], fontsize=8)
+                            + ("" if d == "float32" else f"\n{d}") for s, k, d in cats], fontsize=8)
         ax.set_axisbelow(True)
         ax.set_ylabel("speedup (×)")
         ax.set_title(kern, loc="left", fontsize=10)
@@ -290,7 +323,7 @@ def chart(rows: List[dict], meta: dict, path: str) -> Optional[str]:
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.grid(axis="y", which="both", alpha=0.3)
     m = meta["machine"]
-    fig.suptitle(f"fasttopk speedup (peer time / fasttopk time), {m['cpu_model']}, "
+    fig.suptitle(f"fasttopk speedup (peer time / fasttopk time; higher is better), {m['cpu_model']}, "
                  f"{m['simd_arch']}, {meta['date'][:10]}", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

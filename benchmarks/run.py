@@ -1,13 +1,13 @@
 """fasttopk against NumPy, SciPy, scikit-learn and PyTorch: ``python -m benchmarks.run``.
 
-Writes benchmarks/results/<stem>.json (machine, versions, bandwidth, every row with its raw
-per-run times), <stem>.md (the table and the targets) and <stem>.png (speedup chart), prints the
-table and the acceptance targets, and rewrites the README region between
-``<!-- bench:begin -->`` and ``<!-- bench:end -->``.
+Writes build/bench/<stem>.json (machine, versions, bandwidth, every row with its raw per-run
+times), <stem>.md (the table and the targets) and <stem>.png (speedup chart), and prints the
+table and the acceptance targets. It changes no tracked file: publishing a run into
+benchmarks/results/ and the README is a separate step, ``python -m benchmarks.publish``, which
+takes only a complete run that was not flagged as loaded.
 
-The stem is "latest" for a complete run (all kernels, shapes, k and thread settings, full
-repeats) and "partial" otherwise (--quick or a subset), and only a complete run touches the
-README, so a development run never replaces published numbers.
+The stem is "latest" for a complete run (all kernels, shapes, dtypes, k and thread settings,
+full repeats) and "partial" otherwise (--quick or a subset).
 """
 from __future__ import annotations
 
@@ -28,10 +28,16 @@ from . import bandwidth, report, timing
 from .timing import Settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RESULTS = os.path.join(ROOT, "benchmarks", "results")
-README = os.path.join(ROOT, "README.md")
+OUT_DIR = os.path.join(ROOT, "build", "bench")  # untracked: `make bench` changes no tracked file
 
 SHAPES = [(100000, 10), (50000, 100), (10000, 1000), (1000, 32000), (1, 128000), (64, 128000)]
+# Half precision on the language-model vocabularies, against torch on the same dtype.
+HALF_SHAPES = [(1000, 32000), (64, 128000)]
+HALF_KERNELS = ("argmax", "softmax", "topk")
+DTYPES = ("float32", "float16", "bfloat16")
+# A run that starts with more load than this (1-minute load average per core) is flagged as
+# loaded and cannot be published.
+LOADED_PER_CORE = 0.25
 ARGMAX_EXTRA = [(100000, 1000)]  # 400 MB: argmax against one np.max pass, all threads
 QUICK_SHAPES = [(100000, 10), (10000, 1000), (1, 128000)]
 KS = [1, 5, 50]
@@ -81,9 +87,11 @@ def parse_args(argv=None):
     p.add_argument("--shapes", default=None,
                    help="comma-separated n_rowsxn_classes, e.g. 10000x1000,1x128000")
     p.add_argument("--ks", default=",".join(map(str, KS)), help="k values for topk and accuracy")
-    p.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    p.add_argument("--dtypes", default=",".join(DTYPES),
+                   help="comma-separated subset of " + ",".join(DTYPES)
+                        + " (half precision runs on " + ", ".join(f"{n}x{c}" for n, c in HALF_SHAPES) + ")")
     p.add_argument("--out", default=None,
-                   help="file stem under benchmarks/results (default: latest or partial)")
+                   help="file stem under build/bench (default: latest or partial)")
     args = p.parse_args(argv)
     args.kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
     for k in args.kernels:
@@ -91,6 +99,10 @@ def parse_args(argv=None):
             p.error(f"unknown kernel {k!r}; expected some of {', '.join(KERNELS)}")
     args.threads = _parse_threads(args.threads)
     args.ks = [int(k) for k in args.ks.split(",")]
+    args.dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
+    for d in args.dtypes:
+        if d not in DTYPES:
+            p.error(f"unknown dtype {d!r}; expected some of {', '.join(DTYPES)}")
     default_shapes = QUICK_SHAPES if args.quick else SHAPES
     args.shapes_given = args.shapes is not None
     args.shapes = _parse_shapes(args.shapes) if args.shapes else list(default_shapes)
@@ -100,6 +112,7 @@ def parse_args(argv=None):
         and set(args.threads) == {1, os.cpu_count() or 1}
         and not args.shapes_given
         and set(args.ks) == set(KS)
+        and set(args.dtypes) == set(DTYPES)
     )
     return args
 
@@ -253,11 +266,37 @@ def _log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def make_data(n, c):
+def make_data(n, c, dtype="float32"):
     rng = np.random.default_rng([SEED, n, c])
     x = rng.standard_normal((n, c), dtype=np.float32)
     y_true = rng.integers(0, c, size=n, dtype=np.int64)
+    if dtype != "float32":
+        x = x.astype(_numpy_dtype(dtype))
     return x, y_true
+
+
+def _numpy_dtype(name):
+    if name == "bfloat16":
+        import ml_dtypes
+
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
+def _half_dtypes_available(dtypes, skipped):
+    out = []
+    for d in dtypes:
+        if d == "float32":
+            continue
+        try:
+            _numpy_dtype(d)
+        except ImportError:
+            msg = f"{d} rows skipped: ml_dtypes is not installed"
+            _log(msg)
+            skipped.append(msg)
+            continue
+        out.append(d)
+    return out
 
 
 def _bw_text(bw):
@@ -281,7 +320,7 @@ def _best_bandwidth(first, last):
     return best
 
 
-def run_case(case, shape, threads, settings):
+def run_case(case, shape, threads, settings, dtype="float32"):
     from .timing import time_row, warm_up
 
     first = warm_up(case.contenders)
@@ -293,7 +332,7 @@ def run_case(case, shape, threads, settings):
         "shape": list(shape),
         "k": case.k,
         "threads": threads,
-        "dtype": "float32",
+        "dtype": dtype,
         "bytes_read": case.bytes_read,
         "bytes_written": case.bytes_written,
         "check": "ok" if not errors else "MISMATCH: " + "; ".join(errors),
@@ -365,21 +404,24 @@ def main(argv=None):
         _log(msg)
         skipped.append(msg)
 
-    plan = [(s, kernels) for s in args.shapes]
-    if "argmax" in kernels and not args.shapes_given:  # --shapes may name it explicitly
-        plan += [(s, ["argmax"]) for s in ARGMAX_EXTRA if s not in args.shapes]
+    plan = [(s, kernels, "float32") for s in args.shapes] if "float32" in args.dtypes else []
+    if "argmax" in kernels and not args.shapes_given and "float32" in args.dtypes:
+        plan += [(s, ["argmax"], "float32") for s in ARGMAX_EXTRA if s not in args.shapes]
+    half_kernels = [k for k in kernels if k in HALF_KERNELS]
+    for dtype in _half_dtypes_available(args.dtypes, skipped):
+        plan += [(s, half_kernels, dtype) for s in HALF_SHAPES if s in args.shapes or not args.shapes_given]
 
     rows = []
-    for shape, shape_kernels in plan:
+    for shape, shape_kernels, dtype in plan:
         n, c = shape
         t0 = time.perf_counter()
-        x, y_true = make_data(n, c)
-        _log(f"--- {n}×{c} float32 ({x.nbytes / 1e6:.0f} MB), data in {time.perf_counter() - t0:.1f} s")
+        x, y_true = make_data(n, c, dtype)
+        _log(f"--- {n}×{c} {dtype} ({x.nbytes / 1e6:.0f} MB), data in {time.perf_counter() - t0:.1f} s")
         for threads in args.threads:
             with thread_setting(threads):
                 for kernel in shape_kernels:
                     for case in cases.build_cases(kernel, x, y_true, args.ks):
-                        row = run_case(case, shape, threads, settings)
+                        row = run_case(case, shape, threads, settings, dtype)
                         rows.append(row)
                         _log(_progress(row, time.perf_counter() - t_start))
                         for note in row["notes"]:
@@ -409,11 +451,14 @@ def main(argv=None):
         "versions": versions(),
         "bandwidth": bw,
         "thread_counts": args.threads,
-        "shapes": [list(s) for s, _ in plan],
+        "shapes": [list(s) for s, _, _ in plan],
+        "dtypes": args.dtypes,
+        "loaded": bool(load_start and load_start[0] > LOADED_PER_CORE * cpu_count),
         "ks": args.ks,
         "kernels": kernels,
         "skipped": skipped,
-        "data": (f"float32 standard normal, np.random.default_rng([{SEED}, n_rows, n_classes]); "
+        "data": (f"float32 standard normal, np.random.default_rng([{SEED}, n_rows, n_classes]), "
+                 "rounded to float16/bfloat16 for the half-precision rows; "
                  "y_true: uniform integers in [0, n_classes) from the same generator"),
         "timing_method": timing.__doc__.strip(),
         "timing_settings": dataclasses.asdict(settings),
@@ -443,26 +488,24 @@ def main(argv=None):
     print(f"\nelapsed {elapsed / 60:.1f} min")
 
     stem = args.out or ("latest" if args.complete else "partial")
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, stem + ".json"), "w", encoding="utf-8") as f:
+    os.makedirs(OUT_DIR, exist_ok=True)
+    with open(os.path.join(OUT_DIR, stem + ".json"), "w", encoding="utf-8") as f:
         f.write(_json_text(meta))
     md = (f"# fasttopk benchmark\n\n{header}\n\n{table}\n\n{report.notes_block()}\n\n"
           f"## Targets\n\n```\n{tgt}\n```\n")
     if skipped:
         md += "\nSkipped: " + "; ".join(skipped) + "\n"
-    with open(os.path.join(RESULTS, stem + ".md"), "w", encoding="utf-8") as f:
+    with open(os.path.join(OUT_DIR, stem + ".md"), "w", encoding="utf-8") as f:
         f.write(md)
-    why_not = report.chart(rows, meta, os.path.join(RESULTS, stem + ".png"))
-    _log(f"wrote benchmarks/results/{stem}.json, {stem}.md"
+    why_not = report.chart(rows, meta, os.path.join(OUT_DIR, stem + ".png"))
+    where = os.path.relpath(OUT_DIR, ROOT)
+    _log(f"wrote {where}/{stem}.json, {stem}.md"
          + (f", {stem}.png" if why_not is None else f" (no chart: {why_not})"))
-
-    if args.no_readme:
-        _log("README.md left alone (--no-readme)")
-    elif not args.complete:
-        _log("README.md left alone: not a complete run (quick or a subset)")
-    else:
-        block = f"{header}\n\n{table}\n\n{report.notes_block()}"
-        _log(report.update_readme(README, block))
+    if meta["loaded"]:
+        _log(f"this run is flagged as loaded (load average {load_start[0]:.2f} at the start): "
+             "benchmarks.publish will refuse it")
+    elif args.complete:
+        _log("publish it with: make bench-publish")
 
     return 1 if any(r["check"] != "ok" for r in rows) else 0
 
