@@ -151,6 +151,31 @@ inline void store_values(T* p, batch<value_t<T>, A> v) {
             return;
         }
 #endif
+#if defined(__AVX2__)
+        if constexpr (!f16 && (std::is_same_v<R, __m256> || std::is_same_v<R, __m512>)) {
+            // bfloat16: round the float bits to nearest even at bit 16 (NaN: quiet, sign kept),
+            // then narrow each 32-bit lane to its top 16 bits.
+            using I = batch<std::int32_t, A>;
+            using U = batch<std::uint32_t, A>;
+            const I bits = xsimd::bitwise_cast<I>(v);
+            const I rounded = xsimd::bitwise_cast<I>(xsimd::bitwise_cast<U>(bits + I(0x7fff) + ((bits >> 16) & I(1))) >> 16);
+            const I quiet_nan = xsimd::bitwise_cast<I>(xsimd::bitwise_cast<U>(bits) >> 16) | I(0x40);
+            const I halves = xsimd::select((bits & I(0x7fffffff)) > I(0x7f800000), quiet_nan, rounded);
+#if defined(__AVX512F__)
+            if constexpr (std::is_same_v<R, __m512>) {
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(halves));
+                return;
+            }
+#endif
+            if constexpr (std::is_same_v<R, __m256>) {
+                // packus works within 128-bit lanes: keep the two low quarters.
+                const __m256i packed = _mm256_packus_epi32(halves, halves);
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                                 _mm256_castsi256_si128(_mm256_permute4x64_epi64(packed, 0x08)));
+                return;
+            }
+        }
+#endif
         alignas(64) float lanes[F::size];
         v.store_aligned(lanes);
         for (std::size_t i = 0; i < F::size; ++i) p[i] = from_value<T>(lanes[i]);
