@@ -105,11 +105,24 @@ inline batch<T, A> exp_shifted(batch<T, A> d, bool shift_is_max) {
 //  - element j goes to virtual lane j % sum_lanes; registers hold consecutive runs of lanes
 //    (2 on AVX-512, 4 on AVX2, 8 on SSE2 and NEON, for float);
 //  - every sum_block elements the lanes are folded by halving (lane i += lane i + half) and the
-//    block's sum is added to a double: a float partial sum never spans more than 32 terms.
+//    block's sum is added to a compensated double: a partial sum in T never spans more than 32
+//    terms, and the blocks add up without drift.
 template <class T>
 constexpr index_t sum_lanes = 128 / index_t(sizeof(T));  // 32 floats, 16 doubles
 template <class T>
 constexpr index_t sum_block = 32 * sum_lanes<T>;
+
+// A running double sum with Neumaier's compensation: block sums of a long row add up with an
+// error that does not grow with the number of blocks (once per block, so it costs nothing).
+struct CompensatedSum {
+    double sum = 0.0, carry = 0.0;
+    void add(double v) {
+        const double t = sum + v;
+        carry += std::fabs(sum) >= std::fabs(v) ? (sum - t) + v : (v - t) + sum;
+        sum = t;
+    }
+    double value() const { return sum + carry; }
+};
 
 template <class A, class T>
 struct LaneSums {
@@ -175,7 +188,8 @@ void softmax_row(const T* x, index_t n, T* out, V* staged) {
     // (and stored, for softmax).
     const B shift(m);
     LaneSums<A, V> sums, at_shift;  // at_shift: how many elements equal the shift (Log only)
-    double total = 0.0, count_at_shift = 0.0;
+    CompensatedSum total;
+    double count_at_shift = 0.0;
     // e = exp(d) into lane register r (count apart, for Log, when d == 0).
     auto add = [&](index_t r, B d, B e) {
         if constexpr (Log) {
@@ -208,18 +222,18 @@ void softmax_row(const T* x, index_t n, T* out, V* staged) {
             tail_e = exp_shifted<A>(tail_x - shift, shift_is_max);
             add(r, tail_x - shift, tail_e);
         }
-        total += sums.fold();
+        total.add(sums.fold());
         if constexpr (Log) count_at_shift += at_shift.fold();
     }
 
     // Pass 3: normalise.
     if constexpr (!Log) {
-        const B scale(V(1.0 / total));
+        const B scale(V(1.0 / total.value()));
         for (j = 0; j < simd_end; j += width) store_values<A>(out + j, B::load_unaligned(exps + j) * scale);
         store_values_partial<A>(out + simd_end, rest, tail_e * scale);
     } else {
         const double log_total =
-            count_at_shift >= 1.0 ? std::log1p((count_at_shift - 1.0) + total) : std::log(total);
+            count_at_shift >= 1.0 ? std::log1p((count_at_shift - 1.0) + total.value()) : std::log(total.value());
         const B log_sum = B(V(log_total));
         for (j = 0; j < simd_end; j += width) store_values<A>(out + j, (load_values<A>(x + j) - shift) - log_sum);
         store_values_partial<A>(out + simd_end, rest, (tail_x - shift) - log_sum);
