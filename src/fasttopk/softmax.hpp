@@ -121,7 +121,8 @@ struct CompensatedSum {
         carry += std::fabs(sum) >= std::fabs(v) ? (sum - t) + v : (v - t) + sum;
         sum = t;
     }
-    double value() const { return sum + carry; }
+    // An infinite (or NaN) sum stands as it is: its carry is inf - inf.
+    double value() const { return std::isfinite(sum) ? sum + carry : sum; }
 };
 
 template <class A, class T>
