@@ -6,7 +6,9 @@ import sys
 import time
 
 from .case import judge
-from .runner import make_case, supervise
+import fasttopk
+
+from .runner import make_case, supervise, threads_for
 
 
 def main(argv=None) -> int:
@@ -19,8 +21,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.replay:
         seed, index = (int(v) for v in args.replay.split(":"))
+        fasttopk.set_num_threads(threads_for(index))
         case = make_case(seed, index)
-        print(f"{case.func}: {case.recipe}")
+        print(f"{case.func}: {case.recipe} [threads={threads_for(index)}]")
         failures = judge(case)
         for kind, detail in failures:
             print(f"  {kind}: {detail}")

@@ -20,6 +20,9 @@ AXIS = (AxisError, ValueError)
 
 def make_x(rng, *, min_ndim=0) -> Made:
     r = rng.random()
+    if r < 0.01:  # not an array at all
+        bad = pick(rng, [None, "abc", {"a": 1}, [[1.0, "a"]], [1 + 1j], object()])
+        return Made(bad, np.empty(1, dtype=object), f"x = {bad!r}")
     if r < 0.04:
         return rejected(rng)
     if r < 0.06:

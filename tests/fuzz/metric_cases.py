@@ -190,7 +190,8 @@ def stream_case(rng) -> Case:
             s[int(rng.integers(n)), 0] = np.nan
         y = rng.choice(classes, n)
         w = rng.random(n) if weighted else None
-        batches.append((arrange(rng, y, allow_subclass=False), arrange(rng, s, allow_subclass=False), w))
+        batches.append((arrange(rng, y, allow_subclass=False),
+                        arrange(rng, s, allow_list=n > 0, allow_subclass=False), w))
     labels = classes if named else None
     recipe = (f"TopKAccuracy(k={k!r}, normalize={normalize}, labels={'classes' if named else None}); "
               f"{len(batches)} batches of {n_classes} classes, weighted={weighted}, NaN in batch {poisoned}")

@@ -14,6 +14,8 @@ from collections import Counter
 
 import numpy as np
 
+import fasttopk
+
 from . import array_cases, metric_cases
 from .case import judge
 
@@ -29,6 +31,11 @@ GENERATORS = [  # (weight, generator)
 _WEIGHTS = np.array([w for w, _ in GENERATORS]) / sum(w for w, _ in GENERATORS)
 
 
+def threads_for(index: int) -> int:
+    """The thread count case `index` runs with: 1..4 in turns (results must not depend on it)."""
+    return 1 + (index // 64) % 4
+
+
 def make_case(seed: int, index: int):
     rng = np.random.default_rng([seed, index])
     gen = GENERATORS[int(rng.choice(len(GENERATORS), p=_WEIGHTS))][1]
@@ -42,6 +49,9 @@ def run_cases(seed: int, start: int, seconds: float, emit=print, max_cases=None)
     index = start
     while time.monotonic() < deadline and (max_cases is None or index < start + max_cases):
         emit(f"CASE {index}")
+        threads = threads_for(index)
+        if fasttopk.get_num_threads() != threads:
+            fasttopk.set_num_threads(threads)
         try:
             case = make_case(seed, index)
         except Exception as exc:  # noqa: BLE001 - a harness bug, reported as such
@@ -49,7 +59,8 @@ def run_cases(seed: int, start: int, seconds: float, emit=print, max_cases=None)
             index += 1
             continue
         for kind, detail in judge(case):
-            emit(f"FAIL {index} {kind} {case.func} | {_one_line(detail)} | {_one_line(case.recipe)}")
+            emit(f"FAIL {index} {kind} {case.func} | {_one_line(detail)} | "
+                 f"{_one_line(case.recipe)} [threads={threads}]")
         emit(f"RAN {index} {case.func}")
         index += 1
     emit(f"DONE {index}")
