@@ -100,10 +100,68 @@ def _is_core_dtype(dtype: np.dtype) -> bool:
 def _is_float_dtype(dtype: np.dtype) -> bool:
     return dtype.kind == "f" or _is_bfloat16(dtype)
 
+def _refuse_masked(value, name: str) -> None:
+    """A mask would be dropped silently by np.asarray: refuse masked arrays instead."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} is a masked array: its mask would be ignored; pass "
+            f"{name}.filled(...) or {name}.compressed() instead"
+        )
+
+
+def _check_flag(value, name: str) -> bool:
+    """`largest`/`sorted`: a bool (NumPy's too), never a truthy stand-in such as "no"."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def _aligned(arr: np.ndarray) -> np.ndarray:
+    """`arr`, or an aligned copy of it: the core loads whole elements, and an unaligned load
+    is undefined behaviour. Every array the core reads passes here (through _rows) once."""
+    return arr if arr.flags.aligned else arr.copy()
+
+
+def _has_internal_overlap(arr: np.ndarray) -> bool:
+    """Whether two elements of `arr` share memory (zero or interleaved strides)."""
+    dims = sorted((abs(s), n) for s, n in zip(arr.strides, arr.shape) if n > 1)
+    if not dims or arr.size == 0:
+        return False
+    if dims[0][0] < arr.itemsize:
+        return True  # neighbours along the smallest stride share bytes (a zero stride too)
+    extent = arr.itemsize  # bytes spanned by the smaller dimensions so far
+    for stride, n in dims:
+        if stride < extent:
+            break
+        extent += stride * (n - 1)
+    else:
+        return False  # each stride clears everything below it: no overlap
+    if arr.size > 1 << 24:
+        return True  # interleaved strides that large: counted as overlapping, not listed
+    # Interleaved strides (rare, from as_strided): list the element offsets and look.
+    offsets = np.zeros(1, dtype=np.int64)
+    for stride, n in dims:
+        offsets = (offsets[:, None] + np.arange(n, dtype=np.int64) * stride).reshape(-1)
+    offsets.sort()
+    return bool(np.any(np.diff(offsets) < arr.itemsize))
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether `a` and `b` may share memory; a problem too costly to solve counts as shared
+    (the caller then stages through a temporary, as NumPy does)."""
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10_000))
+    except getattr(np, "exceptions", np).TooHardError:
+        return True
+
 
 def _as_real_array(x, name: str) -> np.ndarray:
-    """`x` as an ndarray of a real dtype, without a copy when it already is one."""
-    arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+    """`x` as an ndarray of a real dtype, without a copy when it already is one. Subclasses
+    (np.matrix, memmap) become base ndarrays, so that reshapes and reductions act as on x."""
+    _refuse_masked(x, name)
+    arr = x if type(x) is np.ndarray else np.asarray(x)
     kind = arr.dtype.kind
     if _is_bfloat16(arr.dtype):
         return arr
@@ -180,7 +238,7 @@ def _rows(arr: np.ndarray, axis: int) -> np.ndarray:
         return rows
     moved = np.moveaxis(arr, axis, -1) if axis != arr.ndim - 1 else arr
     n_rows = int(np.prod(moved.shape[:-1], dtype=np.int64))
-    return np.ascontiguousarray(moved).reshape(n_rows, moved.shape[-1])
+    return _aligned(np.ascontiguousarray(moved)).reshape(n_rows, moved.shape[-1])
 
 
 def _direct_rows(x, axis) -> Optional[np.ndarray]:
@@ -201,6 +259,8 @@ def _direct_rows(x, axis) -> Optional[np.ndarray]:
 
 
 def _check_out(out, shape, dtype: np.dtype, name: str = "out") -> np.ndarray:
+    """Checks `out`; returns it as a base ndarray (the array to write into)."""
+    _refuse_masked(out, name)
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.shape != tuple(shape):
@@ -209,7 +269,9 @@ def _check_out(out, shape, dtype: np.dtype, name: str = "out") -> np.ndarray:
         raise TypeError(f"{name} has dtype {out.dtype}, expected {dtype}")
     if not out.flags.writeable:
         raise ValueError(f"{name} is read-only")
-    return out
+    if _has_internal_overlap(out):
+        raise ValueError(f"{name} overlaps itself (several elements share memory)")
+    return out if type(out) is np.ndarray else out.view(np.ndarray)
 
 
 def _writable_rows(out: np.ndarray, axis: int) -> Optional[np.ndarray]:
@@ -245,21 +307,24 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
         source = _rows(core, axis_)
         reduce, n_results = _core.arg_reduce, source.shape[0]
     if out is not None:
-        _check_out(out, result_shape, np.dtype(np.int64))
+        dest = _check_out(out, result_shape, np.dtype(np.int64))
         if n_results == 0:
             return out
-        flat = out.reshape(-1) if out.flags.c_contiguous else None
-        if flat is not None and out.dtype.isnative and out.flags.aligned:
+        flat = dest.reshape(-1) if dest.flags.c_contiguous else None
+        # Written in place unless out overlaps what the core reads (then staged, as NumPy).
+        if flat is not None and dest.dtype.isnative and dest.flags.aligned and not _overlaps(
+            flat, source
+        ):
             reduce(source, find_min, flat)
             return out
         tmp = np.empty(n_results, dtype=np.int64)
         reduce(source, find_min, tmp)
-        out[...] = tmp.reshape(result_shape)
+        dest[...] = tmp.reshape(result_shape)
         return out
     result = np.empty(n_results, dtype=np.int64)
     if n_results:
         reduce(source, find_min, result)
-    if axis is None:
+    if not result_shape:  # axis=None, or a 1-D x: a NumPy scalar, as np.argmax gives
         return np.int64(result[0])
     return result.reshape(result_shape)
 
@@ -313,17 +378,18 @@ def _softmax(x, axis, out, log: bool):
     if src.shape[axis_] == 0:
         raise ValueError("x: softmax of an empty axis is undefined (zero-size array)")
     if out is not None:
-        _check_out(out, shape, result_dtype)
+        out_base = _check_out(out, shape, result_dtype)
     if src.size == 0:
         return out if out is not None else np.empty(shape, dtype=result_dtype)
     rows = _rows(src if src.dtype == core_dtype else src.astype(core_dtype), axis_)
     if out is not None and result_dtype == core_dtype:
         if axis is not None:
-            dest = _writable_rows(out, axis_)
+            dest = _writable_rows(out_base, axis_)
         else:  # flattened: a view of out only when out is C-contiguous
-            dest = _writable_rows(out.reshape(src.shape), axis_) if out.flags.c_contiguous else None
+            dest = (_writable_rows(out_base.reshape(src.shape), axis_)
+                    if out_base.flags.c_contiguous else None)
         # Exact aliasing (out is x) is safe: each pass reads an element before writing it.
-        if dest is not None and (not np.shares_memory(dest, rows) or _same_view(dest, rows)):
+        if dest is not None and (_same_view(dest, rows) or not _overlaps(dest, rows)):
             _core.softmax(rows, log, dest)
             return out
     dest = np.empty(rows.shape, dtype=core_dtype)
@@ -333,7 +399,7 @@ def _softmax(x, axis, out, log: bool):
     if result.dtype != result_dtype:
         result = result.astype(result_dtype)
     if out is not None:
-        out[...] = result
+        out_base[...] = result
         return out
     return result
 
@@ -370,6 +436,8 @@ def _check_k(k, n: int) -> int:
 
 
 def _topk(x, k, axis, largest, sorted):
+    largest = _check_flag(largest, "largest")
+    sorted = _check_flag(sorted, "sorted")
     rows = _direct_rows(x, axis)
     if rows is not None and type(k) is int and 0 < k <= rows.shape[1]:
         values = np.empty((rows.shape[0], k), dtype=rows.dtype)

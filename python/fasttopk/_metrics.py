@@ -33,7 +33,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _core
-from ._api import _as_real_array, _bfloat16_to_float32, _is_bfloat16, _rows, _to_core
+from ._api import (
+    _aligned,
+    _as_real_array,
+    _bfloat16_to_float32,
+    _is_bfloat16,
+    _refuse_masked,
+    _rows,
+    _to_core,
+)
 
 __all__ = ["TopKAccuracy", "top_k_accuracy_score", "true_label_rank"]
 
@@ -119,6 +127,7 @@ def _invalid(caller: str, name: str, expected: str, value):
 def _check_arraylike(caller: str, name: str, value, allow_none: bool) -> None:
     if allow_none and value is None:
         return
+    _refuse_masked(value, name)  # scikit-learn would drop the mask silently
     if not _is_arraylike_not_scalar(value):
         raise _invalid(caller, name, "an array-like or None" if allow_none else "an array-like", value)
 
@@ -602,7 +611,7 @@ def _ranks(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """One pass of the core: each sample's rank of its true class; raises on NaN/inf."""
     core = _to_core(_as_real_array(scores, "y_score"))
     rows = _rows(core, 1)
-    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    codes = _aligned(np.ascontiguousarray(codes, dtype=np.int64))
     ranks = np.empty(rows.shape[0], dtype=np.int64)
     if not _core.true_label_rank(rows, codes, ranks):
         _raise_if_nonfinite(scores)
