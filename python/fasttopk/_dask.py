@@ -10,9 +10,10 @@ the class axis is chunked too (vocabulary-sharded logits):
   -0.0 == +0.0; NumPy's first extreme / first NaN for argmax) is the global one, and the
   indices and values equal the in-memory answer exactly.
 - softmax, log_softmax, logsumexp and topk_softmax's probabilities are a two-step combine: each
-  block's log-sum-exp (float64, SciPy's conventions for ±inf and NaN), combined in a tree with
-  the same formula (which rescales the sums by exp(m_chunk - m_global)), then one more pass that
-  writes exp(x - lse) or x - lse. These equal SciPy's/the in-memory values to float rounding.
+  block's maximum and sum of exp(x - maximum) (float64, NumPy on the block: the kernels give a
+  log-sum-exp, whose rounding at large |x| would spoil exp(x - lse)), combined in a tree that
+  rescales the sums by exp(m_block - m_global); then one more pass writes SciPy's formulas
+  (±inf and NaN rows as SciPy treats them). Equal to the in-memory values to float rounding.
 
 Arguments are checked eagerly (nothing is computed) by calling the in-memory function on a
 tiny probe array of the same dtype and axis length, so errors and result dtypes are the
@@ -255,37 +256,62 @@ def argmin(x, axis=-1, *, out=None):
 # --- log-sum-exp and the softmax family ----------------------------------------------------
 
 
-def _logsumexp_block(block, axis, keepdims=True, scale=1.0):
-    """scipy.special.logsumexp of a block over `axis` in float64 (its ±inf/NaN conventions: the
-    shift is the maximum where finite, else 0). Applied to per-block results again, it combines
-    them: lse(lse_1, lse_2, ...) == lse(x)."""
+_STATS = np.dtype([("max", np.float64), ("sum", np.float64)])
+
+
+def _shift(maximum):
+    """SciPy's shift: the maximum where it is finite, else 0."""
+    return np.where(np.isfinite(maximum), maximum, 0.0)
+
+
+def _drop(out, axis, keepdims):
+    return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in axis])
+
+
+def _stats_block(block, axis, keepdims=True, scale=1.0):
+    """(max, sum of exp(x - shift)) of a block over `axis`, in float64. Kept apart rather
+    than folded into one log-sum-exp, so that exp(x - max) stays exact for large |x|."""
     apply_worker_thread_budget()
     a = np.asarray(block, dtype=np.float64)
     if scale != 1.0:
         a = a / scale
+    shape = tuple(1 if i in axis else n for i, n in enumerate(a.shape))
+    out = np.empty(shape, dtype=_STATS)
     if any(a.shape[i] == 0 for i in axis):
-        shape = tuple(1 if i in axis else n for i, n in enumerate(a.shape))
-        out = np.full(shape, -np.inf)
+        out["max"], out["sum"] = -np.inf, 0.0
     else:
-        kernel = getattr(sys.modules["fasttopk"], "logsumexp", None)
-        if kernel is not None:
-            out = np.asarray(kernel(a, axis=axis, keepdims=True), dtype=np.float64)
-        else:
-            shift = np.max(a, axis=axis, keepdims=True)
-            shift[~np.isfinite(shift)] = 0.0
-            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                out = np.log(np.sum(np.exp(a - shift), axis=axis, keepdims=True)) + shift
-    return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in axis])
+        with np.errstate(invalid="ignore", over="ignore"):
+            out["max"] = np.max(a, axis=axis, keepdims=True)
+            out["sum"] = np.sum(np.exp(a - _shift(out["max"])), axis=axis, keepdims=True)
+    return _drop(out, axis, keepdims)
 
 
-def _lse(x: da.Array, axes: tuple, keepdims: bool, scale: float = 1.0) -> da.Array:
-    """The float64 log-sum-exp of x over `axes`, one pass: per block, then a tree."""
-    combine = partial(_logsumexp_block, scale=1.0)
+def _stats_combine(stats, axis, keepdims=True):
+    """Blocks' stats into their union's: the sums rescaled by exp(shift_block - shift)."""
+    apply_worker_thread_budget()
+    block_max, block_sum = stats["max"], stats["sum"]
+    out = np.empty(tuple(1 if i in axis else n for i, n in enumerate(stats.shape)), _STATS)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out["max"] = np.max(block_max, axis=axis, keepdims=True)
+        rescaled = block_sum * np.exp(_shift(block_max) - _shift(out["max"]))
+        # an all -inf block adds nothing (even where exp(0 - shift) overflows)
+        out["sum"] = np.sum(np.where(block_max == -np.inf, 0.0, rescaled), axis=axis, keepdims=True)
+    return _drop(out, axis, keepdims)
+
+
+def _stats(x: da.Array, axes: tuple, keepdims: bool, scale: float = 1.0) -> da.Array:
+    """The float64 (max, sum) of x over `axes`, one pass: per block, then a tree."""
     return da.reduction(
-        x, chunk=partial(_logsumexp_block, scale=scale), combine=combine, aggregate=combine,
-        axis=axes, keepdims=keepdims, dtype=np.float64, concatenate=True,
-        meta=np.empty((0,) * (x.ndim if keepdims else x.ndim - len(axes)), np.float64),
+        x, chunk=partial(_stats_block, scale=scale), combine=_stats_combine,
+        aggregate=_stats_combine, axis=axes, keepdims=keepdims, dtype=_STATS,
+        concatenate=True, meta=np.empty((0,) * (x.ndim if keepdims else x.ndim - len(axes)), _STATS),
     )
+
+
+def _logsumexp_of_stats(stats, dtype):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(stats["sum"]) + _shift(stats["max"])
+    return out.astype(dtype, copy=False)
 
 
 def _axes(axis, ndim: int) -> tuple:
@@ -299,15 +325,19 @@ def _axes(axis, ndim: int) -> tuple:
     return (_api._normalize_axis(axis, ndim),)
 
 
-def _from_lse(block, lse, log, dtype, scale=1.0):
-    """softmax (exp(x - lse), NaN where lse is not finite, as SciPy) or log_softmax (x - lse)
-    of a block, given the log-sum-exp of its whole row."""
+def _from_stats(block, stats, log, dtype, scale=1.0):
+    """SciPy's formulas given the stats of the whole row: log_softmax (x - shift) - log(sum);
+    softmax exp(x - shift) / sum, NaN in a row whose maximum is not finite."""
     apply_worker_thread_budget()
     a = np.asarray(block, dtype=np.float64)
     if scale != 1.0:
         a = a / scale
-    with np.errstate(invalid="ignore", over="ignore"):
-        out = a - lse if log else np.where(np.isfinite(lse), np.exp(a - lse), np.nan)
+    maximum, total = stats["max"], stats["sum"]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        if log:
+            out = (a - _shift(maximum)) - np.log(total)
+        else:
+            out = np.where(np.isfinite(maximum), np.exp(a - _shift(maximum)) / total, np.nan)
     return out.astype(dtype, copy=False)
 
 
@@ -324,8 +354,8 @@ def _softmax(x, axis, out, log: bool):
         return da.zeros(x.shape, dtype=dtype, chunks=x.chunks)
     if all(x.numblocks[i] == 1 for i in axes):
         return x.map_blocks(in_memory, axis=axis, dtype=dtype, meta=np.empty((0,) * x.ndim, dtype))
-    lse = _lse(x, axes, keepdims=True)
-    return da.map_blocks(_from_lse, x, lse, log, dtype, dtype=dtype,
+    stats = _stats(x, axes, keepdims=True)
+    return da.map_blocks(_from_stats, x, stats, log, dtype, dtype=dtype,
                          meta=np.empty((0,) * x.ndim, dtype))
 
 
@@ -351,8 +381,9 @@ def logsumexp(x, axis=-1, *, keepdims=False):
     if x.size == 0:  # no data to read: the in-memory answer on the (empty) array itself
         return da.from_array(np.asarray(fasttopk.logsumexp(
             np.zeros(x.shape, x.dtype), axis=axis, keepdims=keepdims)))
-    lse = _lse(x, axes, keepdims=keepdims)
-    return lse.astype(probe.dtype) if probe.dtype != np.float64 else lse
+    stats = _stats(x, axes, keepdims=keepdims)
+    return stats.map_blocks(_logsumexp_of_stats, probe.dtype, dtype=probe.dtype,
+                            meta=np.empty((0,) * stats.ndim, probe.dtype))
 
 
 # --- topk_softmax -----------------------------------------------------------------------------
@@ -400,8 +431,8 @@ def topk_softmax(x, k, *, axis=-1, temperature=1.0, log=False, sorted=True):
         values, indices = records["value"], records["index"]
     else:
         records = _topk_records(moved, k, True, True)
-        lse = _lse(moved, (moved.ndim - 1,), keepdims=True, scale=float(temperature))
-        values = da.map_blocks(_from_lse, records["value"], lse, bool(log), dtype,
+        stats = _stats(moved, (moved.ndim - 1,), keepdims=True, scale=float(temperature))
+        values = da.map_blocks(_from_stats, records["value"], stats, bool(log), dtype,
                                float(temperature), dtype=dtype)
         indices = records["index"]
     return _api.TopK(_restore_axis(values, axis_), _restore_axis(indices, axis_))
