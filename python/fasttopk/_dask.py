@@ -241,7 +241,12 @@ def _arg_reduce(x, axis, out, find_min: bool):
         keepdims=False, dtype=record, concatenate=True,
         meta=np.empty((0,) * (moved.ndim - 1), record),
     )
-    return best["index"]
+    return best.map_blocks(_index_of, dtype=np.int64, meta=np.empty((0,) * best.ndim, np.int64))
+
+
+def _index_of(best):
+    index = best["index"]
+    return index[()] if index.ndim == 0 else index  # a NumPy scalar, as np.argmax gives
 
 
 def argmax(x, axis=-1, *, out=None):

@@ -1,12 +1,13 @@
 """The metrics on Dask arrays: one pass over the scores, per-chunk partial counts combined.
 
-- ``top_k_accuracy_score`` returns a ``dask.delayed`` object whose ``.compute()`` is the float
-  (or float64 array for a sequence of k) scikit-learn gives on the computed arrays: each row
+- ``top_k_accuracy_score`` returns a 0-d Dask array whose ``.compute()`` is the Python float
+  (a float64 array of shape (len(k),) for a sequence of k) scikit-learn gives on the computed
+  arrays: each row
   block feeds a :class:`TopKAccuracy`, the accumulators are merged in a tree
   (``TopKAccuracy.merge``), and the merged one gives the score. Exactly scikit-learn's value
   without weights; to float rounding with ``sample_weight`` (sums in another order).
 - ``true_label_rank`` returns a lazy int64 Dask array chunked like ``y_score``'s rows.
-- ``top_k_accuracy_per_class`` returns a ``dask.delayed`` float64 array: per block, weighted
+- ``top_k_accuracy_per_class`` returns a lazy float64 Dask array: per block, weighted
   bincounts of hits and of samples per class, summed in a tree, divided at the end.
 - ``TopKAccuracy.update`` with Dask arrays computes them (update is eager by nature: it
   changes the accumulator), one pass, and merges the result.
@@ -193,11 +194,11 @@ def _accuracy_result(acc):
 
 
 def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=None, labels=None):
-    """Lazy :func:`fasttopk.top_k_accuracy_score` of Dask arrays: a ``dask.delayed`` score."""
+    """Lazy :func:`fasttopk.top_k_accuracy_score` of Dask arrays: a 0-d Dask array."""
     caller = "top_k_accuracy_score"
     m._check_arraylike(caller, "y_true", y_true, allow_none=False)
     m._check_arraylike(caller, "y_score", y_score, allow_none=False)
-    ks, _ = m._parse_k(caller, k)
+    ks, scalar = m._parse_k(caller, k)
     m._check_bool(caller, "normalize", normalize)
     m._check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
     m._check_arraylike(caller, "labels", labels, allow_none=True)
@@ -209,7 +210,10 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
                                                        labels is not None)
         for yb, sb, wb in _row_blocks(y, s, w)
     ]
-    return dask.delayed(_accuracy_result)(_tree(parts, _merged_accumulators))
+    result = dask.delayed(_accuracy_result)(_tree(parts, _merged_accumulators))
+    # A Dask array, not the Delayed itself: dask.compute(delayed, array, delayed) returns its
+    # results out of order in dask 2026.8; arrays mixed with arrays do not.
+    return da.from_delayed(result, () if scalar else (len(ks),), dtype=np.float64)
 
 
 def update(acc, y_true, y_score, sample_weight=None):
@@ -339,9 +343,9 @@ def _per_class_result(counts, ks, scalar, binary):
 
 
 def top_k_accuracy_per_class(y_true, y_score, *, k=2, sample_weight=None, labels=None):
-    """Lazy top-k recall of each true class of Dask arrays, in label order: a ``dask.delayed``
-    float64 array of shape (n_classes,) (or (len(k), n_classes)); NaN for a class without
-    samples (with an UndefinedMetricWarning where the final task runs)."""
+    """Lazy top-k recall of each true class of Dask arrays, in label order: a float64 Dask
+    array of shape (n_classes,) (or (len(k), n_classes)); NaN for a class without samples
+    (with an UndefinedMetricWarning where the final task runs)."""
     caller = "top_k_accuracy_per_class"
     m._check_arraylike(caller, "y_true", y_true, allow_none=False)
     m._check_arraylike(caller, "y_score", y_score, allow_none=False)
@@ -355,4 +359,7 @@ def top_k_accuracy_per_class(y_true, y_score, *, k=2, sample_weight=None, labels
         dask.delayed(_block_class_counts)(yb, sb, wb, classes, ks)
         for yb, sb, wb in _row_blocks(y, s, w)
     ]
-    return dask.delayed(_per_class_result)(_tree(parts, _summed_counts), ks, scalar, s.ndim == 1)
+    result = dask.delayed(_per_class_result)(_tree(parts, _summed_counts), ks, scalar, s.ndim == 1)
+    n_classes = _n_score_classes(s)
+    shape = (n_classes,) if scalar else (len(ks), n_classes)
+    return da.from_delayed(result, shape, dtype=np.float64)
