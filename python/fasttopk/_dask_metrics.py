@@ -32,6 +32,7 @@ import dask.array as da
 import numpy as np
 
 from . import _metrics as m
+from ._api import _core_dtype
 from ._dask import apply_worker_thread_budget, as_dask_array
 from ._dask_dispatch import is_dask
 
@@ -64,6 +65,12 @@ def _aligned(y_true, y_score, sample_weight, min_samples: int = 1):
     m._check_consistent_length(y, s, w)
     if s.dtype.kind not in "biuf":
         raise TypeError(f"y_score must hold real numbers, got dtype {s.dtype}")
+    core = _core_dtype(s.dtype)
+    if core != s.dtype and s.dtype.kind == "f":
+        # float16 is widened per block until the kernels read it (DESIGN: half precision).
+        # As a task of its own, named by its input, it is shared: metrics computed together
+        # (accuracy and per-class) widen each block once.
+        s = s.astype(core)
     if s.ndim == 2 and s.numblocks[1] > 1:
         s = s.rechunk({1: -1})
     rows = s.chunks[0]
