@@ -58,6 +58,5 @@ DASK_BENCH_DIR  ?= /var/tmp/fasttopk-dask-bench
 DASK_BENCH_ARGS ?=
 
 .PHONY: bench-dask
-bench-dask: install
-	$(PIP) install -q ".[dask]" "scikit-learn>=1.2"
+bench-dask: install  # dask, distributed and scikit-learn come with the test extra
 	FASTTOPK_BENCH_DIR=$(DASK_BENCH_DIR) nice $(PY) -m benchmarks.dask_bench $(DASK_BENCH_ARGS)
