@@ -223,3 +223,24 @@ def test_logsumexp_matches_scipy(rng):
     (got,) = compute(fasttopk.logsumexp(d))
     np.testing.assert_allclose(got, ref, rtol=1e-12)
     assert bits(got[4]) == bits(np.float64(-np.inf))  # an all -inf row
+
+
+def test_readme_dask_example_runs_and_agrees():
+    import pathlib
+    import re
+
+    readme = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(), re.S)
+    (code,) = [b for b in blocks if "dask.array" in b]
+    scope: dict = {}
+    with dask.config.set(scheduler="threads"):
+        exec(compile(code, str(readme), "exec"), scope)
+        x, y = dask.compute(scope["logits"], scope["y_true"])
+        best, probs, ranks = dask.compute(scope["best"], scope["probs"], scope["ranks"])
+    ref = fasttopk.topk(x, 5)
+    assert np.array_equal(scope["indices"], ref.indices)
+    assert np.array_equal(scope["values"], ref.values)
+    assert np.array_equal(best, fasttopk.argmax(x))
+    np.testing.assert_allclose(probs, fasttopk.softmax(x), rtol=1e-5, atol=1e-12)
+    assert np.array_equal(ranks, fasttopk.true_label_rank(y, x))
+    assert np.array_equal(scope["top1_top5"], fasttopk.top_k_accuracy_score(y, x, k=[1, 5]))
