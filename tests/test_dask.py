@@ -244,3 +244,39 @@ def test_readme_dask_example_runs_and_agrees():
     np.testing.assert_allclose(probs, fasttopk.softmax(x), rtol=1e-5, atol=1e-12)
     assert np.array_equal(ranks, fasttopk.true_label_rank(y, x))
     assert np.array_equal(scope["top1_top5"], fasttopk.top_k_accuracy_score(y, x, k=[1, 5]))
+
+
+def _splits(draw, n):
+    """A random chunking of a length-n axis (Dask wants at least one chunk)."""
+    from hypothesis import strategies as st
+
+    if n == 0:
+        return (0,)
+    cuts = sorted(draw(st.sets(st.integers(1, n - 1), max_size=4))) if n > 1 else []
+    edges = [0] + cuts + [n]
+    return tuple(b - a for a, b in zip(edges, edges[1:]))
+
+
+def test_property_any_chunking_gives_the_in_memory_answer():
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    pool = [-np.inf, -1.0, -0.0, 0.0, 1.0, 2.0, np.inf, np.nan]
+
+    @hypothesis.settings(max_examples=40, deadline=None, database=None)
+    @hypothesis.given(st.data())
+    def check(data):
+        n_rows, n = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 12))
+        x = data.draw(hnp.arrays(np.float32, (n_rows, n), elements=st.sampled_from(pool)))
+        d = da.from_array(x, chunks=(_splits(data.draw, n_rows), _splits(data.draw, n)))
+        k = data.draw(st.integers(0, n))
+        largest = data.draw(st.booleans())
+        lazy = [fasttopk.topk(d, k, largest=largest).values, fasttopk.argtopk(d, k, largest=largest),
+                fasttopk.argmax(d), fasttopk.argmin(d), fasttopk.argmax(d, axis=None)]
+        ref = fasttopk.topk(x, k, largest=largest)
+        refs = [ref.values, ref.indices, fasttopk.argmax(x), fasttopk.argmin(x), fasttopk.argmax(x, None)]
+        for i, (got, want) in enumerate(zip(dask.compute(*lazy, scheduler="sync"), refs)):
+            check_case(f"result {i}", got, want, exact=True)
+
+    check()
