@@ -280,3 +280,19 @@ def test_property_any_chunking_gives_the_in_memory_answer():
             check_case(f"result {i}", got, want, exact=True)
 
     check()
+
+
+def test_argmax_keepdims_and_one_dimensional_topk(rng):
+    from fasttopk import _dask  # keepdims: ready for the public argmax's keepdims (DESIGN)
+
+    x = hard_scores(rng)
+    d = da.from_array(x, chunks=CHUNKINGS["uneven"])
+    lazy, refs = [], []
+    for axis in (0, 1, -1, None):
+        lazy += [_dask.argmax(d, axis, keepdims=True), _dask.argmin(d, axis, keepdims=True)]
+        refs += [np.argmax(x, axis, keepdims=True), np.argmin(x, axis, keepdims=True)]
+    row = x[2]
+    lazy += [fasttopk.topk(d[2], 4).values, fasttopk.argtopk(d[2], 4), fasttopk.argmax(d[2])]
+    refs += [fasttopk.topk(row, 4).values, fasttopk.argtopk(row, 4), fasttopk.argmax(row)]
+    for i, (got, ref) in enumerate(zip(compute(*lazy), refs)):
+        check_case(f"case {i}", got, ref, exact=True)

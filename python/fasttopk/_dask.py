@@ -71,8 +71,8 @@ def as_dask_array(x, name: str = "x") -> da.Array:
         return x
     if type(x).__module__.startswith(("dask.", "dask_expr")):
         raise TypeError(
-            f"{name}: fasttopk takes Dask arrays, got a {type(x).__name__}; convert it with "
-            ".to_dask_array(lengths=True)"
+            f"{name}: fasttopk takes Dask arrays, got a {type(x).__name__}; convert it to one "
+            "(e.g. .to_dask_array(lengths=True), da.from_delayed)"
         )
     return da.from_array(np.asarray(x))
 
@@ -214,10 +214,15 @@ def _arg_merge(candidates, axis=None, keepdims=True, *, find_min):
     return best if keepdims else best[..., 0]
 
 
-def _arg_reduce(x, axis, out, find_min: bool):
+def _arg_reduce(x, axis, out, find_min: bool, keepdims: bool = False):
     _refuse_out(out)
     x = as_dask_array(x)
     in_memory = _api.argmin if find_min else _api.argmax
+    if keepdims:  # NumPy's keepdims: the reduced axis (all axes for axis=None) kept, length 1
+        result = _arg_reduce(x, axis, None, find_min)
+        if axis is None:
+            return result.reshape((1,) * x.ndim)
+        return da.expand_dims(result, _api._normalize_axis(axis, x.ndim))
     if axis is None or x.ndim == 0:
         in_memory(_probe(x, small=range(x.ndim)), axis=axis)  # the same errors
         return _arg_reduce(x.reshape(-1), 0, None, find_min)
@@ -249,13 +254,13 @@ def _index_of(best):
     return index[()] if index.ndim == 0 else index  # a NumPy scalar, as np.argmax gives
 
 
-def argmax(x, axis=-1, *, out=None):
+def argmax(x, axis=-1, *, out=None, keepdims=False):
     """Lazy :func:`fasttopk.argmax` of a Dask array: NumPy's first maximum or first NaN."""
-    return _arg_reduce(x, axis, out, find_min=False)
+    return _arg_reduce(x, axis, out, False, keepdims)
 
 
-def argmin(x, axis=-1, *, out=None):
-    return _arg_reduce(x, axis, out, find_min=True)
+def argmin(x, axis=-1, *, out=None, keepdims=False):
+    return _arg_reduce(x, axis, out, True, keepdims)
 
 
 # --- log-sum-exp and the softmax family ----------------------------------------------------
