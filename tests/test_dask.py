@@ -242,8 +242,9 @@ def test_readme_dask_example_runs_and_agrees():
     assert np.array_equal(scope["values"], ref.values)
     assert np.array_equal(best, fasttopk.argmax(x))
     np.testing.assert_allclose(probs, fasttopk.softmax(x), rtol=1e-5, atol=1e-12)
-    assert np.array_equal(ranks, fasttopk.true_label_rank(y, x))
-    assert np.array_equal(scope["top1_top5"], fasttopk.top_k_accuracy_score(y, x, k=[1, 5]))
+    classes = np.arange(x.shape[1])
+    assert np.array_equal(ranks, fasttopk.true_label_rank(y, x, labels=classes))
+    assert np.array_equal(scope["top1_top5"], fasttopk.top_k_accuracy_score(y, x, k=[1, 5], labels=classes))
 
 
 def _splits(draw, n):
