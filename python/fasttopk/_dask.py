@@ -110,7 +110,7 @@ def _offset(block_info) -> int:
     return block_info[0]["array-location"][-1][0]
 
 
-def _last_axis_first(x: da.Array, axis: int) -> da.Array:
+def _axis_last(x: da.Array, axis: int) -> da.Array:
     return x if axis == x.ndim - 1 else da.moveaxis(x, axis, -1)
 
 
@@ -170,7 +170,7 @@ def _topk(x, k, axis, largest, sorted):
     axis_ = _api._normalize_axis(axis, x.ndim)
     probe = _api.topk(_probe(x, full=(axis_,)), k, axis=axis_, largest=largest, sorted=sorted)
     k = int(k)
-    moved = _last_axis_first(x, axis_)
+    moved = _axis_last(x, axis_)
     if k == 0 or x.size == 0:
         shape = moved.shape[:-1] + (k,)
         chunks = moved.chunks[:-1] + ((k,),)
@@ -228,7 +228,7 @@ def _arg_reduce(x, axis, out, find_min: bool, keepdims: bool = False):
         return _arg_reduce(x.reshape(-1), 0, None, find_min)
     axis_ = _api._normalize_axis(axis, x.ndim)
     in_memory(_probe(x, small=(axis_,)), axis=axis_)
-    moved = _last_axis_first(x, axis_)
+    moved = _axis_last(x, axis_)
     if moved.numblocks[-1] == 1:
         return moved.map_blocks(
             _arg_block, find_min, None, False, False, drop_axis=moved.ndim - 1, dtype=np.int64,
@@ -425,7 +425,7 @@ def topk_softmax(x, k, *, axis=-1, temperature=1.0, log=False, sorted=True):
     )
     dtype = probe.values.dtype
     k = int(k)
-    moved = _last_axis_first(x, axis_)
+    moved = _axis_last(x, axis_)
     if k == 0 or x.size == 0:
         chunks = moved.chunks[:-1] + ((k,),)
         shape = moved.shape[:-1] + (k,)
