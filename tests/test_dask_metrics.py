@@ -75,6 +75,8 @@ def test_top_k_accuracy_equals_scikit_learn(rng, chunking, no_compute):
     cases.append((fasttopk.top_k_accuracy_score(NAMES[y], ds, k=3),  # NumPy y_true, Dask scores
                   sk_score(NAMES[y], s, 3), True))
     cases.append((fasttopk.top_k_accuracy_score(dy, ds, k=2, labels=np.arange(C)), sk_score(y, s, 2), True))
+    cases.append((fasttopk.top_k_accuracy_score(y, s, k=2, labels=da.from_array(np.arange(C))),
+                  sk_score(y, s, 2), True))  # only the labels lazy
     results = compute(*[c[0] for c in cases])
     for (lazy, ref, exact), got in zip(cases, results):
         assert isinstance(lazy, da.Array) and lazy.shape == np.shape(ref)
