@@ -19,8 +19,9 @@ the scores. Errors that need the data (unknown labels, NaN scores, a class count
 match the columns, a continuous y_true) are raised by ``.compute()``, with scikit-learn's
 messages where scikit-learn would raise first. Strings and other label dtypes work.
 
-``y_score``'s class axis may be chunked; it is merged into one chunk per row block (the rank of
-the true class needs its whole row), which reads the data once.
+``y_score``'s class axis may be chunked; it is merged into whole rows (the rank of the true
+class needs its whole row), with rows per block re-picked so that blocks stay near Dask's
+``array.chunk-size``; the data is still read once.
 """
 from __future__ import annotations
 
@@ -72,7 +73,9 @@ def _aligned(y_true, y_score, sample_weight, min_samples: int = 1):
         # (accuracy and per-class) widen each block once.
         s = s.astype(core)
     if s.ndim == 2 and s.numblocks[1] > 1:
-        s = s.rechunk({1: -1})
+        # whole rows (a rank needs its row); rows per block re-picked so that a merged block
+        # stays near Dask's array.chunk-size instead of n_rows_block x n_classes
+        s = s.rechunk({0: "auto", 1: -1})
     rows = s.chunks[0]
     y = y.rechunk((rows,))
     w = None if w is None else w.rechunk((rows,))
