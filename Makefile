@@ -49,3 +49,14 @@ bench: install
 
 clean:
 	rm -rf build $(VENV)
+
+# --- Dask (issue 11): `make bench-dask` -------------------------------------------------------
+# Top-1/top-5 and per-class accuracy over a float16 score file larger than the workers' memory
+# (2 workers x 3 GB, 20 GB on disk in $(DASK_BENCH_DIR), written on the first run and reused),
+# against Dask + scikit-learn per chunk. DASK_BENCH_ARGS="--size-gb 2" for a smaller run.
+DASK_BENCH_DIR  ?= /var/tmp/fasttopk-dask-bench
+DASK_BENCH_ARGS ?=
+
+.PHONY: bench-dask
+bench-dask: install  # dask, distributed and scikit-learn come with the test extra
+	FASTTOPK_BENCH_DIR=$(DASK_BENCH_DIR) nice $(PY) -m benchmarks.dask_bench $(DASK_BENCH_ARGS)

@@ -12,6 +12,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from . import _core
+from ._dask_dispatch import dask_api, is_dask
 
 __all__ = [
     "TopK",
@@ -332,6 +333,8 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
 def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
     """Index of the largest value along `axis`, exactly as ``np.argmax``: the first occurrence,
     or the first NaN if there is one. `axis=None` searches the flattened array. int64."""
+    if is_dask(x):
+        return dask_api().argmax(x, axis, out=out)
     rows = _direct_rows(x, axis) if out is None else None
     if rows is not None:
         result = np.empty(rows.shape[0], dtype=np.int64)
@@ -342,6 +345,8 @@ def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
 
 def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
     """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64."""
+    if is_dask(x):
+        return dask_api().argmin(x, axis, out=out)
     rows = _direct_rows(x, axis) if out is None else None
     if rows is not None:
         result = np.empty(rows.shape[0], dtype=np.int64)
@@ -415,11 +420,15 @@ def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
 def softmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
     """``scipy.special.softmax`` along `axis` (default: the last). Floats keep their dtype;
     integers give float64. `out` may be `x` itself (in place)."""
+    if is_dask(x):
+        return dask_api().softmax(x, axis, out=out)
     return _softmax(x, axis, out, log=False)
 
 
 def log_softmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
     """``scipy.special.log_softmax`` along `axis` (default: the last)."""
+    if is_dask(x):
+        return dask_api().log_softmax(x, axis, out=out)
     return _softmax(x, axis, out, log=True)
 
 
@@ -468,10 +477,14 @@ def topk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True
     Order: descending for largest=True (ascending otherwise); equal values in ascending index
     order; NaN above +inf (first when largest, last otherwise); -0.0 equal to +0.0. With
     sorted=False the same set comes back in an unspecified order."""
+    if is_dask(x):
+        return dask_api().topk(x, k, axis=axis, largest=largest, sorted=sorted)
     values, indices = _topk(x, k, axis, largest, sorted)
     return TopK(values, indices)
 
 
 def argtopk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True) -> np.ndarray:
     """The int64 indices of :func:`topk`."""
+    if is_dask(x):
+        return dask_api().argtopk(x, k, axis=axis, largest=largest, sorted=sorted)
     return _topk(x, k, axis, largest, sorted)[1]

@@ -42,6 +42,7 @@ from ._api import (
     _rows,
     _to_core,
 )
+from ._dask_dispatch import dask_metrics, is_dask
 
 __all__ = ["TopKAccuracy", "top_k_accuracy_score", "true_label_rank"]
 
@@ -687,6 +688,9 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
     ValueError. float32/float64/int32/int64 scores with a contiguous last axis are read in
     place; other dtypes and layouts are converted once.
     """
+    if is_dask(y_true, y_score, sample_weight, labels):
+        return dask_metrics().top_k_accuracy_score(
+            y_true, y_score, k=k, normalize=normalize, sample_weight=sample_weight, labels=labels)
     caller = "top_k_accuracy_score"
     _check_arraylike(caller, "y_true", y_true, allow_none=False)
     _check_arraylike(caller, "y_score", y_score, allow_none=False)
@@ -734,6 +738,8 @@ def true_label_rank(y_true, y_score, *, labels=None) -> np.ndarray:
     :func:`top_k_accuracy_score` (same errors). For binary input (1-D scores) the rank is 0
     where the thresholded prediction (see :func:`top_k_accuracy_score`) is right, else 1.
     """
+    if is_dask(y_true, y_score, labels):
+        return dask_metrics().true_label_rank(y_true, y_score, labels=labels)
     caller = "true_label_rank"
     _check_arraylike(caller, "y_true", y_true, allow_none=False)
     _check_arraylike(caller, "y_score", y_score, allow_none=False)
@@ -886,6 +892,8 @@ class TopKAccuracy:
 
     def update(self, y_true, y_score, sample_weight=None) -> "TopKAccuracy":
         """Adds one batch. Returns self."""
+        if is_dask(y_true, y_score, sample_weight):
+            return dask_metrics().update(self, y_true, y_score, sample_weight)
         caller = "TopKAccuracy.update"
         _check_arraylike(caller, "y_true", y_true, allow_none=False)
         _check_arraylike(caller, "y_score", y_score, allow_none=False)

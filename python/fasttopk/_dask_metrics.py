@@ -1,0 +1,375 @@
+"""The metrics on Dask arrays: one pass over the scores, per-chunk partial counts combined.
+
+- ``top_k_accuracy_score`` returns a 0-d Dask array whose ``.compute()`` is the Python float
+  (a float64 array of shape (len(k),) for a sequence of k) scikit-learn gives on the computed
+  arrays: each row
+  block feeds a :class:`TopKAccuracy`, the accumulators are merged in a tree
+  (``TopKAccuracy.merge``), and the merged one gives the score. Exactly scikit-learn's value
+  without weights; to float rounding with ``sample_weight`` (sums in another order).
+- ``true_label_rank`` returns a lazy int64 Dask array chunked like ``y_score``'s rows.
+- ``top_k_accuracy_per_class`` returns a lazy float64 Dask array: per block, weighted
+  bincounts of hits and of samples per class, summed in a tree, divided at the end.
+- ``TopKAccuracy.update`` with Dask arrays computes them (update is eager by nature: it
+  changes the accumulator), one pass, and merges the result.
+
+Classes (``labels=``). Given: checked eagerly, as in memory. ``labels=None``: found lazily, as
+scikit-learn finds them (sorted unique values of y_true), by a tree of per-block uniques over
+``y_true`` inside the same graph: an extra pass over y_true only (n_samples labels), never over
+the scores. Errors that need the data (unknown labels, NaN scores, a class count that does not
+match the columns, a continuous y_true) are raised by ``.compute()``, with scikit-learn's
+messages where scikit-learn would raise first. Strings and other label dtypes work.
+
+``y_score``'s class axis may be chunked; it is merged into whole rows (the rank of the true
+class needs its whole row), with rows per block re-picked so that blocks stay near Dask's
+``array.chunk-size``; the data is still read once.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+
+import dask
+import dask.array as da
+import numpy as np
+
+from . import _metrics as m
+from ._api import _core_dtype
+from ._dask import apply_worker_thread_budget, as_dask_array
+from ._dask_dispatch import is_dask
+
+__all__ = ["top_k_accuracy_per_class", "top_k_accuracy_score", "true_label_rank", "update"]
+
+_SPLIT_EVERY = 8  # partial results merged per tree node
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+def _aligned(y_true, y_score, sample_weight, min_samples: int = 1):
+    """Dask arrays with the same row chunks (y_score's): y and w 1-D, the scores with their
+    class axis in one chunk. The shape checks are made now (they need no data)."""
+    y = as_dask_array(y_true, "y_true")
+    s = as_dask_array(y_score, "y_score")
+    w = None if sample_weight is None else as_dask_array(sample_weight, "sample_weight")
+    for arr in (y, s):
+        if arr.ndim >= 3:
+            raise ValueError(f"Found array with dim {arr.ndim}, while dim <= 2 is required.")
+    m._num_samples(s)  # a 0-d y_score: scikit-learn's TypeError
+    m._check_min_samples_features(y, min_samples)
+    m._check_min_samples_features(s, min_samples)
+    if y.ndim == 2 and y.shape[1] != 1 or y.ndim == 0:
+        raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
+    if w is not None and (w.ndim == 0 or w.ndim > 2 or w.ndim == 2 and w.shape[1] != 1):
+        raise ValueError(f"sample_weight should be a 1d array, got shape {w.shape}")
+    y = y.reshape(-1)
+    w = None if w is None else w.reshape(-1)
+    m._check_consistent_length(y, s, w)
+    if s.dtype.kind not in "biuf":
+        raise TypeError(f"y_score must hold real numbers, got dtype {s.dtype}")
+    core = _core_dtype(s.dtype)
+    if core != s.dtype and s.dtype.kind == "f":
+        # float16 is widened per block until the kernels read it (DESIGN: half precision).
+        # As a task of its own, named by its input, it is shared: metrics computed together
+        # (accuracy and per-class) widen each block once.
+        s = s.astype(core)
+    if s.ndim == 2 and s.numblocks[1] > 1:
+        # whole rows (a rank needs its row); rows per block re-picked so that a merged block
+        # stays near Dask's array.chunk-size instead of n_rows_block x n_classes
+        s = s.rechunk({0: "auto", 1: -1})
+    rows = s.chunks[0]
+    y = y.rechunk((rows,))
+    w = None if w is None else w.rechunk((rows,))
+    return y, s, w
+
+
+def _row_blocks(y, s, w):
+    """(y, scores, weights) delayed blocks, one triple per row block."""
+    yb = y.to_delayed().ravel()
+    sb = s.to_delayed().ravel()
+    wb = [None] * len(yb) if w is None else w.to_delayed().ravel()
+    return list(zip(yb, sb, wb))
+
+
+def _n_score_classes(s) -> int:
+    return s.shape[1] if s.ndim == 2 else 2
+
+
+def _block_uniques(y):
+    return m._unique(np.asarray(y)) if len(y) else np.asarray(y)[:0]
+
+
+def _inferred_classes(parts, score_ndim, score_cols):
+    """scikit-learn's classes (sorted unique y_true) and its checks on them, in its order."""
+    values = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    classes = m._unique(values)
+    y_type = m._YTrue(classes).type_of_target()  # on the uniques: the same type as on y
+    if y_type not in ("binary", "multiclass"):
+        raise ValueError(f"y type must be 'binary' or 'multiclass', got '{y_type}' instead.")
+    if y_type == "binary" and score_ndim == 2 and score_cols != 1:
+        raise ValueError(
+            "`y_true` is binary while y_score is 2d with"
+            f" {score_cols} classes. If `y_true` does not contain all the"
+            " labels, `labels` must be provided."
+        )
+    if y_type == "multiclass" and score_ndim != 2:
+        raise ValueError(
+            "`y_score` needs to be of shape `(n_samples, n_classes)`, since "
+            "`y_true` contains multiple classes. Got "
+            f"`y_score.shape=({score_cols},)`."
+        )
+    n_score = score_cols if score_ndim == 2 else 2
+    if len(classes) != n_score:
+        raise ValueError(
+            f"Number of classes in 'y_true' ({len(classes)}) not equal "
+            f"to the number of classes in 'y_score' ({n_score})."
+            "You can provide a list of all known classes by assigning it "
+            "to the `labels` parameter."
+        )
+    return classes
+
+
+def _given_classes(labels, n_score: int):
+    classes = m._validated_classes(labels)
+    if len(classes) != n_score:
+        raise ValueError(
+            f"Number of given labels ({len(classes)}) not equal to the "
+            f"number of classes in 'y_score' ({n_score})."
+        )
+    return classes
+
+
+def _classes(y, s, labels):
+    """The sorted classes: an ndarray when given, else a Delayed found from y_true."""
+    if labels is None:
+        uniques = [dask.delayed(_block_uniques)(b) for b in y.to_delayed().ravel()]
+        while len(uniques) > _SPLIT_EVERY:
+            uniques = [
+                dask.delayed(_merged_uniques)(uniques[i : i + _SPLIT_EVERY])
+                for i in range(0, len(uniques), _SPLIT_EVERY)
+            ]
+        return dask.delayed(_inferred_classes)(uniques, s.ndim, s.shape[-1])
+    if is_dask(labels):
+        return dask.delayed(_given_classes)(labels, _n_score_classes(s))
+    return _given_classes(labels, _n_score_classes(s))
+
+
+def _merged_uniques(parts):
+    return m._unique(np.concatenate(parts))
+
+
+def _check_block_y_type(y) -> None:
+    """scikit-learn's type_of_target error for y_true, per block (labels given)."""
+    if len(y):
+        y_type = m._YTrue(np.asarray(y)).type_of_target()
+        if y_type not in ("binary", "multiclass"):
+            raise ValueError(f"y type must be 'binary' or 'multiclass', got '{y_type}' instead.")
+
+
+def _tree(parts, combine):
+    while len(parts) > 1:
+        parts = [
+            dask.delayed(combine)(parts[i : i + _SPLIT_EVERY])
+            for i in range(0, len(parts), _SPLIT_EVERY)
+        ]
+    return parts[0]
+
+
+# --- top_k_accuracy_score and TopKAccuracy.update -------------------------------------------
+
+
+def _block_accumulator(template, y, s, w, check_type):
+    apply_worker_thread_budget()
+    if check_type:
+        _check_block_y_type(y)
+    acc = copy.deepcopy(template)
+    acc._warned = True  # the k >= n_classes warning is given once, by the caller
+    return acc.update(y, s, w)
+
+
+def _block_accumulator_with_classes(template_args, classes, y, s, w, check_type):
+    k, normalize = template_args
+    template = m.TopKAccuracy(k, normalize=normalize, labels=classes)
+    return _block_accumulator(template, y, s, w, check_type)
+
+
+def _merged_accumulators(accs):
+    total = copy.deepcopy(accs[0])
+    for acc in accs[1:]:
+        total.merge(acc)
+    return total
+
+
+def _accuracy_result(acc):
+    return acc.result()
+
+
+def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=None, labels=None):
+    """Lazy :func:`fasttopk.top_k_accuracy_score` of Dask arrays: a 0-d Dask array."""
+    caller = "top_k_accuracy_score"
+    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
+    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
+    ks, scalar = m._parse_k(caller, k)
+    m._check_bool(caller, "normalize", normalize)
+    m._check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
+    m._check_arraylike(caller, "labels", labels, allow_none=True)
+    y, s, w = _aligned(y_true, y_score, sample_weight)
+    classes = _classes(y, s, labels)
+    m._warn_k(ks, _n_score_classes(s))
+    parts = [
+        dask.delayed(_block_accumulator_with_classes)((k, normalize), classes, yb, sb, wb,
+                                                       labels is not None)
+        for yb, sb, wb in _row_blocks(y, s, w)
+    ]
+    result = dask.delayed(_accuracy_result)(_tree(parts, _merged_accumulators))
+    # A Dask array, not the Delayed itself: dask.compute(delayed, array, delayed) returns its
+    # results out of order in dask 2026.8; arrays mixed with arrays do not.
+    return da.from_delayed(result, () if scalar else (len(ks),), dtype=np.float64)
+
+
+def update(acc, y_true, y_score, sample_weight=None):
+    """``acc.update`` with Dask arrays: computes the batch's accumulator (one pass over the
+    blocks, on the current scheduler) and merges it; `acc` is unchanged if that raises."""
+    caller = "TopKAccuracy.update"
+    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
+    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
+    m._check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
+    y, s, w = _aligned(y_true, y_score, sample_weight, min_samples=0)
+    template = copy.deepcopy(acc).reset()
+    parts = [
+        dask.delayed(_block_accumulator)(template, yb, sb, wb, False)
+        for yb, sb, wb in _row_blocks(y, s, w)
+    ]
+    if not parts:
+        return acc
+    (batch,) = dask.compute(_tree(parts, _merged_accumulators))
+    if not acc._warned and batch._n_classes is not None:
+        m._warn_k(acc._ks, batch._n_classes)
+    return acc.merge(batch)
+
+
+# --- true_label_rank ------------------------------------------------------------------------
+
+
+def _block_codes(y, classes) -> np.ndarray:
+    yt = m._YTrue(np.asarray(y))
+    yt._set_ints()
+    return yt.encode_with(classes)
+
+
+def _block_ranks(y, s, classes, threshold):
+    apply_worker_thread_budget()
+    if len(y) == 0:
+        return np.empty(0, dtype=np.int64)
+    if s.ndim == 1:  # binary: the thresholded prediction, threshold from all the scores
+        m._raise_if_nonfinite(s)
+        return (~m._binary_hits_k1(s, _block_codes(y, classes), threshold)).astype(np.int64)
+    return m.true_label_rank(y, s, labels=classes)
+
+
+def _binary_threshold(s):
+    """scikit-learn's threshold for 1-D binary scores, lazily from all of them."""
+    return dask.delayed(m._binary_threshold)(da.stack([s.min(), s.max()]))
+
+
+def true_label_rank(y_true, y_score, *, labels=None):
+    """Lazy :func:`fasttopk.true_label_rank` of Dask arrays: int64, chunked like the rows."""
+    caller = "true_label_rank"
+    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
+    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
+    m._check_arraylike(caller, "labels", labels, allow_none=True)
+    y, s, _ = _aligned(y_true, y_score, None)
+    classes = _classes(y, s, labels)
+    threshold = _binary_threshold(s) if s.ndim == 1 else None
+    score_index = "ij" if s.ndim == 2 else "i"
+    return da.blockwise(
+        _block_ranks, "i", y, "i", s, score_index, classes, None, threshold, None,
+        dtype=np.int64, concatenate=True, meta=np.empty(0, np.int64),
+    )
+
+
+# --- top_k_accuracy_per_class -------------------------------------------------------------
+
+
+def _block_class_counts(y, s, w, classes, ks):
+    """Per class: samples (weighted) and hits (weighted) for each k; binary scores count the
+    hits at both thresholds and the score range that picks one at the end."""
+    apply_worker_thread_budget()
+    n_classes = len(classes)
+    y = np.asarray(y)
+    if len(y) == 0:
+        zeros = np.zeros(n_classes)
+        return {"support": zeros, "hits": [zeros] * len(ks), "binary": [zeros] * 2,
+                "range": (np.inf, -np.inf)}
+    _check_block_y_type(y)
+    codes = _block_codes(y, classes)
+    weights = None if w is None else np.asarray(w, dtype=np.float64)
+
+    def per_class(mask=None):
+        if mask is None:
+            return np.bincount(codes, weights=weights, minlength=n_classes).astype(np.float64)
+        sub = None if weights is None else weights[mask]
+        return np.bincount(codes[mask], weights=sub, minlength=n_classes).astype(np.float64)
+
+    counts = {"support": per_class(), "range": (np.inf, -np.inf)}
+    if s.ndim == 1:
+        m._raise_if_nonfinite(s)
+        counts["binary"] = [per_class(m._binary_hits_k1(s, codes, t)) for t in (0.5, 0)]
+        counts["range"] = (float(s.min()), float(s.max()))
+        counts["hits"] = [counts["support"]] * len(ks)  # k >= 2: every binary sample hits
+    else:
+        ranks = m._ranks(s, codes)
+        counts["hits"] = [per_class(ranks < min(int(kk), n_classes)) for kk in ks]
+        counts["binary"] = [np.zeros(n_classes)] * 2
+    return counts
+
+
+def _summed_counts(parts):
+    total = {
+        "support": sum(p["support"] for p in parts),
+        "hits": [sum(p["hits"][i] for p in parts) for i in range(len(parts[0]["hits"]))],
+        "binary": [sum(p["binary"][i] for p in parts) for i in range(2)],
+        "range": (min(p["range"][0] for p in parts), max(p["range"][1] for p in parts)),
+    }
+    return total
+
+
+def _per_class_result(counts, ks, scalar, binary):
+    support = counts["support"]
+    rows = []
+    for i, kk in enumerate(ks):
+        hits = counts["hits"][i]
+        if binary and kk == 1:
+            lo, hi = counts["range"]
+            hits = counts["binary"][0 if (lo >= 0 and hi <= 1) else 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rows.append(np.where(support > 0, hits / np.where(support > 0, support, 1), np.nan))
+    if np.any(support == 0):
+        warnings.warn(
+            "Some classes have no true samples: their top-k accuracy is NaN.",
+            m._sklearn_class("UndefinedMetricWarning"),
+            stacklevel=2,
+        )
+    return rows[0] if scalar else np.stack(rows)
+
+
+def top_k_accuracy_per_class(y_true, y_score, *, k=2, sample_weight=None, labels=None):
+    """Lazy top-k recall of each true class of Dask arrays, in label order: a float64 Dask
+    array of shape (n_classes,) (or (len(k), n_classes)); NaN for a class without samples
+    (with an UndefinedMetricWarning where the final task runs)."""
+    caller = "top_k_accuracy_per_class"
+    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
+    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
+    ks, scalar = m._parse_k(caller, k)
+    m._check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
+    m._check_arraylike(caller, "labels", labels, allow_none=True)
+    y, s, w = _aligned(y_true, y_score, sample_weight)
+    classes = _classes(y, s, labels)
+    m._warn_k(ks, _n_score_classes(s))
+    parts = [
+        dask.delayed(_block_class_counts)(yb, sb, wb, classes, ks)
+        for yb, sb, wb in _row_blocks(y, s, w)
+    ]
+    result = dask.delayed(_per_class_result)(_tree(parts, _summed_counts), ks, scalar, s.ndim == 1)
+    n_classes = _n_score_classes(s)
+    shape = (n_classes,) if scalar else (len(ks), n_classes)
+    return da.from_delayed(result, shape, dtype=np.float64)
