@@ -33,7 +33,7 @@ import dask.array as da
 import numpy as np
 
 from . import _metrics as m
-from ._api import _core_dtype
+from ._api import _is_bfloat16
 from ._dask import apply_worker_thread_budget, as_dask_array
 from ._dask_dispatch import is_dask
 
@@ -64,14 +64,10 @@ def _aligned(y_true, y_score, sample_weight, min_samples: int = 1):
     y = y.reshape(-1)
     w = None if w is None else w.reshape(-1)
     m._check_consistent_length(y, s, w)
-    if s.dtype.kind not in "biuf":
+    if s.dtype.kind not in "biuf" and not _is_bfloat16(s.dtype):
         raise TypeError(f"y_score must hold real numbers, got dtype {s.dtype}")
-    core = _core_dtype(s.dtype)
-    if core != s.dtype and s.dtype.kind == "f":
-        # float16 is widened per block until the kernels read it (DESIGN: half precision).
-        # As a task of its own, named by its input, it is shared: metrics computed together
-        # (accuracy and per-class) widen each block once.
-        s = s.astype(core)
+    # float16 and bfloat16 blocks go to the kernels as they are (read in place, widened in
+    # registers); other dtypes are converted per block by the in-memory functions.
     if s.ndim == 2 and s.numblocks[1] > 1:
         # whole rows (a rank needs its row); rows per block re-picked so that a merged block
         # stays near Dask's array.chunk-size instead of n_rows_block x n_classes
