@@ -29,3 +29,8 @@ __all__ = [
     "true_label_rank",
 ]
 __version__ = "0.1.0"
+
+# threadpoolctl (when installed) sees fasttopk's pool: threadpool_limits(1) limits it too.
+from ._threadpool import register_with_threadpoolctl as _register_with_threadpoolctl
+
+_register_with_threadpoolctl()

@@ -11,7 +11,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from . import _core
+from . import _conventions, _core, _interop
 
 __all__ = [
     "TopK",
@@ -98,6 +98,7 @@ def _is_float_dtype(dtype: np.dtype) -> bool:
 
 def _as_real_array(x, name: str) -> np.ndarray:
     """`x` as an ndarray of a real dtype, without a copy when it already is one."""
+    x = _interop.as_numpy(x, name)  # torch/JAX/DLPack arrays read in place; GPU ones refused
     arr = x if isinstance(x, np.ndarray) else np.asarray(x)
     kind = arr.dtype.kind
     if _is_bfloat16(arr.dtype):
@@ -182,6 +183,7 @@ def _direct_rows(x, axis) -> Optional[np.ndarray]:
     """The fast path of every array function: `x` itself (or its one-row view) when it is
     already what the core reads, a 1-D or 2-D ndarray of a core dtype with a contiguous last
     axis, reduced along that axis; None sends the call through the general checks."""
+    x = _interop.as_numpy(x)  # the public functions pass NumPy already; this is for other callers
     if type(x) is not np.ndarray or type(axis) is not int or not _is_core_dtype(x.dtype):
         return None
     if x.ndim == 2 and (axis == -1 or axis == 1):
@@ -259,9 +261,13 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
     return result.reshape(result_shape)
 
 
-def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
+@_interop.in_callers_library
+def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False):
     """Index of the largest value along `axis`, exactly as ``np.argmax``: the first occurrence,
-    or the first NaN if there is one. `axis=None` searches the flattened array. int64."""
+    or the first NaN if there is one. `axis=None` searches the flattened array. int64;
+    `keepdims` keeps the reduced axis with length one, as in NumPy."""
+    if keepdims:
+        return _conventions.keep_reduced_axis(argmax, _as_real_array(x, "x"), axis, out, _check_out)
     rows = _direct_rows(x, axis) if out is None else None
     if rows is not None:
         result = np.empty(rows.shape[0], dtype=np.int64)
@@ -270,8 +276,12 @@ def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
     return _arg_reduce(x, axis, out, False, "argmax")
 
 
-def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
-    """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64."""
+@_interop.in_callers_library
+def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False):
+    """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64; `keepdims`
+    as in NumPy."""
+    if keepdims:
+        return _conventions.keep_reduced_axis(argmin, _as_real_array(x, "x"), axis, out, _check_out)
     rows = _direct_rows(x, axis) if out is None else None
     if rows is not None:
         result = np.empty(rows.shape[0], dtype=np.int64)
@@ -284,6 +294,9 @@ def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
 
 
 def _softmax(x, axis, out, log: bool):
+    if isinstance(axis, tuple):  # SciPy: normalised over several axes jointly
+        over = lambda a, ax: _softmax(a, ax, None, log)  # noqa: E731
+        return _conventions.over_axes(over, _as_real_array(x, "x"), axis, out, _check_out)
     rows = _direct_rows(x, axis) if out is None else None
     if rows is not None and _is_float_dtype(rows.dtype):
         result = np.empty(rows.shape, dtype=rows.dtype)
@@ -341,15 +354,18 @@ def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
     )
 
 
-def softmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
-    """``scipy.special.softmax`` along `axis` (default: the last). Floats keep their dtype;
-    integers give float64. `out` may be `x` itself (in place)."""
-    return _softmax(x, axis, out, log=False)
+@_interop.in_callers_library
+def softmax(x, axis=-1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """``scipy.special.softmax`` along `axis` (default: the last, where SciPy's is None); a
+    tuple `axis` normalises over those axes jointly. Floats keep their dtype; integers give
+    float64; a 0-d input gives a NumPy scalar. `out` may be `x` itself (in place)."""
+    return _conventions.scalar_if_0d(_softmax(x, axis, out, log=False), out)
 
 
-def log_softmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
-    """``scipy.special.log_softmax`` along `axis` (default: the last)."""
-    return _softmax(x, axis, out, log=True)
+@_interop.in_callers_library
+def log_softmax(x, axis=-1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """``scipy.special.log_softmax`` along `axis` (default: the last); conventions as softmax."""
+    return _conventions.scalar_if_0d(_softmax(x, axis, out, log=True), out)
 
 
 # --- topk / argtopk -------------------------------------------------------------------------
@@ -389,16 +405,21 @@ def _topk(x, k, axis, largest, sorted):
     return _from_core(values, arr.dtype), indices
 
 
-def topk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True) -> TopK:
+@_interop.in_callers_library
+def topk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True, out=None) -> TopK:
     """The `k` largest (or smallest) values along `axis` and their indices, like ``torch.topk``.
 
     Order: descending for largest=True (ascending otherwise); equal values in ascending index
     order; NaN above +inf (first when largest, last otherwise); -0.0 equal to +0.0. With
-    sorted=False the same set comes back in an unspecified order."""
+    sorted=False the same set comes back in an unspecified order. `out=(values, indices)`
+    (torch's convention): two arrays of the result's shapes and dtypes, filled and returned."""
     values, indices = _topk(x, k, axis, largest, sorted)
+    if out is not None:
+        values, indices = _conventions.topk_into(out, values, indices, _check_out)
     return TopK(values, indices)
 
 
+@_interop.in_callers_library
 def argtopk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True) -> np.ndarray:
     """The int64 indices of :func:`topk`."""
     return _topk(x, k, axis, largest, sorted)[1]
