@@ -183,7 +183,6 @@ def _direct_rows(x, axis) -> Optional[np.ndarray]:
     """The fast path of every array function: `x` itself (or its one-row view) when it is
     already what the core reads, a 1-D or 2-D ndarray of a core dtype with a contiguous last
     axis, reduced along that axis; None sends the call through the general checks."""
-    x = _interop.as_numpy(x)  # the public functions pass NumPy already; this is for other callers
     if type(x) is not np.ndarray or type(axis) is not int or not _is_core_dtype(x.dtype):
         return None
     if x.ndim == 2 and (axis == -1 or axis == 1):

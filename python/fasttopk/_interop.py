@@ -185,9 +185,11 @@ def in_callers_library(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(x, *args, **kwargs):
-        library = library_of(x)
-        if library is None:
+        if type(x) is np.ndarray:  # the fast path: nothing to convert
             return fn(x, *args, **kwargs)
+        library = library_of(x)
+        if library is None:  # other DLPack producers read in place; lists etc. left as they are
+            return fn(as_numpy(x, "x"), *args, **kwargs)
         out = kwargs.get("out")
         if out is None:
             return to_library(fn(as_numpy(x, "x"), *args, **kwargs), library)
