@@ -168,3 +168,22 @@ def test_0d_tuple_axis_like_scipy():
     assert np.isscalar(fasttopk.softmax(np.array(3.0), axis=()))
     with pytest.raises(np.exceptions.AxisError):
         fasttopk.softmax(np.array(3.0), axis=(0,))
+
+
+# --- the README's "Differences" example says what it claims ------------------------------------
+
+
+def test_readme_tie_rule_example():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Inputs, outputs and differences", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    lines = [line.strip() for line in block.strip().splitlines()]
+    assert len(lines) == 2
+    for line in lines:
+        code, claim = line.split("#", 1)
+        expected = claim.split(":", 1)[0].strip()
+        result = eval(code, {"ftk": fasttopk})
+        assert np.array_equal(result, eval(expected)), (line, result)
