@@ -1,4 +1,9 @@
-"""fasttopk: row-wise top-k, argmax, softmax and top-k accuracy on a SIMD C++ core."""
+"""fasttopk: row-wise top-k, argmax, softmax and top-k accuracy on a SIMD C++ core.
+
+Inputs: NumPy arrays, lists, PyTorch and JAX CPU arrays (read in place through DLPack), or
+anything with ``__dlpack__`` / ``__array__``; float16 and bfloat16 included. Results come back
+in the input's library: torch tensors for torch, JAX arrays for JAX, NumPy otherwise.
+"""
 from ._api import (
     TopK,
     argmax,

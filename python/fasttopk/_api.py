@@ -48,7 +48,9 @@ except ValueError as exc:
 
 
 class TopK(NamedTuple):
-    """The result of :func:`topk`, like ``torch.topk``'s: values and their int64 indices."""
+    """The result of :func:`topk`, like ``torch.topk``'s: values and their int64 indices, as
+    arrays of the input's library (torch tensors for a tensor, JAX arrays for a JAX array,
+    NumPy arrays otherwise)."""
 
     values: np.ndarray
     indices: np.ndarray
@@ -260,11 +262,12 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
     return result.reshape(result_shape)
 
 
-@_interop.in_callers_library
 def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False):
     """Index of the largest value along `axis`, exactly as ``np.argmax``: the first occurrence,
     or the first NaN if there is one. `axis=None` searches the flattened array. int64;
     `keepdims` keeps the reduced axis with length one, as in NumPy."""
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(argmax, x, axis, out=out, keepdims=keepdims)
     if keepdims:
         return _conventions.keep_reduced_axis(argmax, _as_real_array(x, "x"), axis, out, _check_out)
     rows = _direct_rows(x, axis) if out is None else None
@@ -275,10 +278,11 @@ def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, kee
     return _arg_reduce(x, axis, out, False, "argmax")
 
 
-@_interop.in_callers_library
 def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False):
     """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64; `keepdims`
     as in NumPy."""
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(argmin, x, axis, out=out, keepdims=keepdims)
     if keepdims:
         return _conventions.keep_reduced_axis(argmin, _as_real_array(x, "x"), axis, out, _check_out)
     rows = _direct_rows(x, axis) if out is None else None
@@ -353,17 +357,19 @@ def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
     )
 
 
-@_interop.in_callers_library
 def softmax(x, axis=-1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
     """``scipy.special.softmax`` along `axis` (default: the last, where SciPy's is None); a
     tuple `axis` normalises over those axes jointly. Floats keep their dtype; integers give
     float64; a 0-d input gives a NumPy scalar. `out` may be `x` itself (in place)."""
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(softmax, x, axis, out=out)
     return _conventions.scalar_if_0d(_softmax(x, axis, out, log=False), out)
 
 
-@_interop.in_callers_library
 def log_softmax(x, axis=-1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
     """``scipy.special.log_softmax`` along `axis` (default: the last); conventions as softmax."""
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(log_softmax, x, axis, out=out)
     return _conventions.scalar_if_0d(_softmax(x, axis, out, log=True), out)
 
 
@@ -404,7 +410,6 @@ def _topk(x, k, axis, largest, sorted):
     return _from_core(values, arr.dtype), indices
 
 
-@_interop.in_callers_library
 def topk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True, out=None) -> TopK:
     """The `k` largest (or smallest) values along `axis` and their indices, like ``torch.topk``.
 
@@ -412,13 +417,16 @@ def topk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True
     order; NaN above +inf (first when largest, last otherwise); -0.0 equal to +0.0. With
     sorted=False the same set comes back in an unspecified order. `out=(values, indices)`
     (torch's convention): two arrays of the result's shapes and dtypes, filled and returned."""
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(topk, x, k, axis=axis, largest=largest, sorted=sorted, out=out)
     values, indices = _topk(x, k, axis, largest, sorted)
     if out is not None:
         values, indices = _conventions.topk_into(out, values, indices, _check_out)
     return TopK(values, indices)
 
 
-@_interop.in_callers_library
 def argtopk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True) -> np.ndarray:
     """The int64 indices of :func:`topk`."""
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(argtopk, x, k, axis=axis, largest=largest, sorted=sorted)
     return _topk(x, k, axis, largest, sorted)[1]

@@ -4,14 +4,15 @@ Inputs: PyTorch CPU tensors (also with requires_grad, non-contiguous, bfloat16) 
 arrays are read in place through DLPack, as is anything else exposing ``__dlpack__``; arrays
 on a GPU (or any other device) are refused with a TypeError that says to move them to the CPU.
 Outputs: a torch tensor in gives torch tensors out, wrapping our NumPy buffers (no copy); a JAX
-array in gives JAX arrays out; anything else gives NumPy.
+array in gives JAX arrays out; anything else gives NumPy. Each public function of _api starts
+with ``if type(x) is not np.ndarray and library_of(x): return call_in_library(...)``, which
+costs NumPy callers one type check; other producers are converted in ``_as_real_array``.
 
 torch and jax are never imported here: a tensor of theirs can only exist once they are, so
 they are taken from ``sys.modules`` when the input's type comes from their modules.
 """
 from __future__ import annotations
 
-import functools
 import sys
 from typing import Any, Callable, Optional, Tuple
 
@@ -178,26 +179,17 @@ def _out_to_numpy(out) -> Tuple[Any, bool]:
     return out, False
 
 
-def in_callers_library(fn: Callable) -> Callable:
-    """Wraps a public function of x: torch/JAX input is read as NumPy (in place) and the
-    results come back in that library; out= may hold torch tensors when x is one (then they
-    are filled and returned themselves)."""
-
-    @functools.wraps(fn)
-    def wrapper(x, *args, **kwargs):
-        if type(x) is np.ndarray:  # the fast path: nothing to convert
-            return fn(x, *args, **kwargs)
-        library = library_of(x)
-        if library is None:  # other DLPack producers read in place; lists etc. left as they are
-            return fn(as_numpy(x, "x"), *args, **kwargs)
-        out = kwargs.get("out")
-        if out is None:
-            return to_library(fn(as_numpy(x, "x"), *args, **kwargs), library)
-        # out= decides the result type: the caller's own arrays come back, filled in place.
-        kwargs["out"], torch_out = _out_to_numpy(out)
-        result = fn(as_numpy(x, "x"), *args, **kwargs)
-        if not torch_out:
-            return result
-        return type(result)(*out) if hasattr(result, "_fields") else out
-
-    return wrapper
+def call_in_library(fn: Callable, x, *args, **kwargs):
+    """``fn(x, ...)`` for a torch/JAX `x`: read as NumPy in place, the results given back in
+    its library. An out= holding torch tensors is filled, and those tensors are returned."""
+    library = library_of(x)
+    x = as_numpy(x, "x")
+    out = kwargs.get("out")
+    if out is None:
+        return to_library(fn(x, *args, **kwargs), library)
+    # out= decides the result type: the caller's own arrays come back, filled in place.
+    kwargs["out"], torch_out = _out_to_numpy(out)
+    result = fn(x, *args, **kwargs)
+    if not torch_out:
+        return result
+    return type(result)(*out) if hasattr(result, "_fields") else out
