@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _core, _interop
+from . import _core
 from ._api import _as_real_array, _rows, _to_core
 
 __all__ = ["TopKAccuracy", "top_k_accuracy_score", "true_label_rank"]
@@ -176,7 +176,9 @@ def _num_samples(x) -> int:
 
 
 def _asarray(x, numeric: bool) -> np.ndarray:
-    x = _interop.as_numpy(x, "y_score" if numeric else "y_true")  # torch/JAX read in place
+    from ._interop import as_numpy  # (a local import keeps this hook in one place)
+
+    x = as_numpy(x, "y_score" if numeric else "y_true")  # torch/JAX read in place
     if isinstance(x, np.matrix):
         raise TypeError(
             "np.matrix is not supported. Please convert to a numpy array with "
