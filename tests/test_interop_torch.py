@@ -273,3 +273,20 @@ def test_metrics_take_bfloat16_tensors():
     labels = torch.randint(0, 10, (500,), generator=g)
     expected = sklearn_metrics.top_k_accuracy_score(labels.numpy(), widened(scores), k=3)
     assert fasttopk.top_k_accuracy_score(labels, scores, k=3) == expected
+
+
+@HALF
+def test_bfloat16_without_ml_dtypes(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ml_dtypes", None)  # as if not installed: raw bfloat16 bits
+    t = tie_free((20, 100), torch.bfloat16)
+    ours = fasttopk.topk(t, 5)
+    assert ours.values.dtype == torch.bfloat16
+    assert torch.equal(ours.values, torch.topk(t, 5).values)
+    assert torch.equal(ours.indices, torch.topk(t, 5).indices)
+    assert torch.equal(fasttopk.argmax(t), torch.argmax(t, -1))
+    p = fasttopk.softmax(t)
+    assert p.dtype == torch.bfloat16
+    exact = torch.softmax(t.double(), -1).to(torch.bfloat16)
+    assert ulp_distance(p.view(torch.int16).numpy(), exact.view(torch.int16).numpy()).max() <= 1
