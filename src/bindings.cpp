@@ -159,3 +159,22 @@ PYBIND11_MODULE(_core, m) {
     }, py::arg("scores"), py::arg("labels"), py::arg("ranks"),
        "Ranks of the true labels; returns False if the scores hold NaN or infinity.");
 }
+
+// threadpoolctl's entry points (python/fasttopk/_threadpool.py): it finds this library among
+// those loaded and calls these through ctypes, so they are plain C, exported despite the
+// hidden default visibility, and never throw across the C boundary.
+extern "C" __attribute__((visibility("default"))) int fasttopk_get_num_threads(void) {
+    try {
+        return fasttopk::get_num_threads();
+    } catch (...) {
+        return 1;
+    }
+}
+
+extern "C" __attribute__((visibility("default"))) void fasttopk_set_num_threads(int n) {
+    try {
+        fasttopk::set_num_threads(n < 1 ? 1 : n);
+    } catch (...) {
+        // out of memory for a new pool: the old one stays
+    }
+}

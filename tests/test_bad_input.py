@@ -86,7 +86,8 @@ def test_axis_error_is_numpys():
 @pytest.mark.parametrize("name", list(ARRAY_FUNCS))
 def test_axis_not_an_integer(name):
     x = np.zeros((2, 3), dtype=np.float32)
-    for axis in [1.0, 0.5, "0", True, [0], (0, 1), np.float64(1.0)]:
+    tuple_axis = [] if name in ("softmax", "log_softmax") else [(0, 1)]  # SciPy's tuple axis is valid there
+    for axis in [1.0, 0.5, "0", True, [0], np.float64(1.0)] + tuple_axis:
         with pytest.raises(TypeError, match="axis"):
             ARRAY_FUNCS[name](x, axis=axis)
 

@@ -1,4 +1,9 @@
-"""fasttopk: row-wise top-k, argmax, softmax and top-k accuracy on a SIMD C++ core."""
+"""fasttopk: row-wise top-k, argmax, softmax and top-k accuracy on a SIMD C++ core.
+
+Inputs: NumPy arrays, lists, PyTorch and JAX CPU arrays (read in place through DLPack), or
+anything with ``__dlpack__`` / ``__array__``; float16 and bfloat16 included. Results come back
+in the input's library: torch tensors for torch, JAX arrays for JAX, NumPy otherwise.
+"""
 from ._api import (
     TopK,
     argmax,
@@ -29,3 +34,8 @@ __all__ = [
     "true_label_rank",
 ]
 __version__ = "0.1.0"
+
+# threadpoolctl (when installed) sees fasttopk's pool: threadpool_limits(1) limits it too.
+from ._threadpool import register_with_threadpoolctl as _register_with_threadpoolctl
+
+_register_with_threadpoolctl()

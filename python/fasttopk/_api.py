@@ -11,7 +11,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from . import _core
+from . import _conventions, _core, _interop
 from ._dask_dispatch import dask_api, is_dask
 
 __all__ = [
@@ -49,7 +49,9 @@ except ValueError as exc:
 
 
 class TopK(NamedTuple):
-    """The result of :func:`topk`, like ``torch.topk``'s: values and their int64 indices."""
+    """The result of :func:`topk`, like ``torch.topk``'s: values and their int64 indices, as
+    arrays of the input's library (torch tensors for a tensor, JAX arrays for a JAX array,
+    NumPy arrays otherwise)."""
 
     values: np.ndarray
     indices: np.ndarray
@@ -162,6 +164,7 @@ def _as_real_array(x, name: str) -> np.ndarray:
     """`x` as an ndarray of a real dtype, without a copy when it already is one. Subclasses
     (np.matrix, memmap) become base ndarrays, so that reshapes and reductions act as on x."""
     _refuse_masked(x, name)
+    x = _interop.as_numpy(x, name)  # torch/JAX/DLPack arrays read in place; GPU ones refused
     arr = x if type(x) is np.ndarray else np.asarray(x)
     kind = arr.dtype.kind
     if _is_bfloat16(arr.dtype):
@@ -330,11 +333,16 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
     return result.reshape(result_shape)
 
 
-def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
+def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False):
     """Index of the largest value along `axis`, exactly as ``np.argmax``: the first occurrence,
-    or the first NaN if there is one. `axis=None` searches the flattened array. int64."""
+    or the first NaN if there is one. `axis=None` searches the flattened array. int64;
+    `keepdims` keeps the reduced axis with length one, as in NumPy."""
     if is_dask(x):
-        return dask_api().argmax(x, axis, out=out)
+        return dask_api().argmax(x, axis, out=out, keepdims=keepdims)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(argmax, x, axis, out=out, keepdims=keepdims)
+    if keepdims:
+        return _conventions.keep_reduced_axis(argmax, _as_real_array(x, "x"), axis, out, _check_out)
     rows = _direct_rows(x, axis) if out is None else None
     if rows is not None:
         result = np.empty(rows.shape[0], dtype=np.int64)
@@ -343,10 +351,15 @@ def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
     return _arg_reduce(x, axis, out, False, "argmax")
 
 
-def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
-    """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64."""
+def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False):
+    """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64; `keepdims`
+    as in NumPy."""
     if is_dask(x):
-        return dask_api().argmin(x, axis, out=out)
+        return dask_api().argmin(x, axis, out=out, keepdims=keepdims)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(argmin, x, axis, out=out, keepdims=keepdims)
+    if keepdims:
+        return _conventions.keep_reduced_axis(argmin, _as_real_array(x, "x"), axis, out, _check_out)
     rows = _direct_rows(x, axis) if out is None else None
     if rows is not None:
         result = np.empty(rows.shape[0], dtype=np.int64)
@@ -359,6 +372,9 @@ def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
 
 
 def _softmax(x, axis, out, log: bool):
+    if isinstance(axis, tuple):  # SciPy: normalised over several axes jointly
+        over = lambda a, ax: _softmax(a, ax, None, log)  # noqa: E731
+        return _conventions.over_axes(over, _as_real_array(x, "x"), axis, out, _check_out)
     rows = _direct_rows(x, axis) if out is None else None
     if rows is not None and _is_float_dtype(rows.dtype):
         result = np.empty(rows.shape, dtype=rows.dtype)
@@ -417,19 +433,24 @@ def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
     )
 
 
-def softmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
-    """``scipy.special.softmax`` along `axis` (default: the last). Floats keep their dtype;
-    integers give float64. `out` may be `x` itself (in place)."""
+def softmax(x, axis=-1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """``scipy.special.softmax`` along `axis` (default: the last, where SciPy's is None); a
+    tuple `axis` normalises over those axes jointly. Floats keep their dtype; integers give
+    float64; a 0-d input gives a NumPy scalar. `out` may be `x` itself (in place)."""
     if is_dask(x):
         return dask_api().softmax(x, axis, out=out)
-    return _softmax(x, axis, out, log=False)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(softmax, x, axis, out=out)
+    return _conventions.scalar_if_0d(_softmax(x, axis, out, log=False), out)
 
 
-def log_softmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
-    """``scipy.special.log_softmax`` along `axis` (default: the last)."""
+def log_softmax(x, axis=-1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """``scipy.special.log_softmax`` along `axis` (default: the last); conventions as softmax."""
     if is_dask(x):
         return dask_api().log_softmax(x, axis, out=out)
-    return _softmax(x, axis, out, log=True)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(log_softmax, x, axis, out=out)
+    return _conventions.scalar_if_0d(_softmax(x, axis, out, log=True), out)
 
 
 # --- topk / argtopk -------------------------------------------------------------------------
@@ -471,15 +492,22 @@ def _topk(x, k, axis, largest, sorted):
     return _from_core(values, arr.dtype), indices
 
 
-def topk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True) -> TopK:
+def topk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True, out=None) -> TopK:
     """The `k` largest (or smallest) values along `axis` and their indices, like ``torch.topk``.
 
     Order: descending for largest=True (ascending otherwise); equal values in ascending index
     order; NaN above +inf (first when largest, last otherwise); -0.0 equal to +0.0. With
-    sorted=False the same set comes back in an unspecified order."""
+    sorted=False the same set comes back in an unspecified order. `out=(values, indices)`
+    (torch's convention): two arrays of the result's shapes and dtypes, filled and returned."""
     if is_dask(x):
+        if out is not None:
+            raise TypeError("out= is not supported for Dask arrays: the result is a new Dask array")
         return dask_api().topk(x, k, axis=axis, largest=largest, sorted=sorted)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(topk, x, k, axis=axis, largest=largest, sorted=sorted, out=out)
     values, indices = _topk(x, k, axis, largest, sorted)
+    if out is not None:
+        values, indices = _conventions.topk_into(out, values, indices, _check_out)
     return TopK(values, indices)
 
 
@@ -487,4 +515,6 @@ def argtopk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = T
     """The int64 indices of :func:`topk`."""
     if is_dask(x):
         return dask_api().argtopk(x, k, axis=axis, largest=largest, sorted=sorted)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(argtopk, x, k, axis=axis, largest=largest, sorted=sorted)
     return _topk(x, k, axis, largest, sorted)[1]

@@ -186,6 +186,9 @@ def _num_samples(x) -> int:
 
 
 def _asarray(x, numeric: bool) -> np.ndarray:
+    from ._interop import as_numpy  # (a local import keeps this hook in one place)
+
+    x = as_numpy(x, "y_score" if numeric else "y_true")  # torch/JAX read in place
     if isinstance(x, np.matrix):
         raise TypeError(
             "np.matrix is not supported. Please convert to a numpy array with "
