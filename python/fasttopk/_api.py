@@ -228,9 +228,14 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
     return result.reshape(result_shape)
 
 
-def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
+def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, classes=None):
     """Index of the largest value along `axis`, exactly as ``np.argmax``: the first occurrence,
-    or the first NaN if there is one. `axis=None` searches the flattened array. int64."""
+    or the first NaN if there is one. `axis=None` searches the flattened array. int64.
+    With `classes` (1-D, one label per position along `axis`), the labels of those indices."""
+    if classes is not None:
+        from ._classes import arg_labels
+
+        return arg_labels(argmax, x, axis, out, classes)
     rows = _direct_rows(x, axis) if out is None else None
     if rows is not None:
         result = np.empty(rows.shape[0], dtype=np.int64)
@@ -239,8 +244,13 @@ def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
     return _arg_reduce(x, axis, out, False, "argmax")
 
 
-def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None):
-    """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64."""
+def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, classes=None):
+    """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64.
+    With `classes` (1-D, one label per position along `axis`), the labels of those indices."""
+    if classes is not None:
+        from ._classes import arg_labels
+
+        return arg_labels(argmin, x, axis, out, classes)
     rows = _direct_rows(x, axis) if out is None else None
     if rows is not None:
         result = np.empty(rows.shape[0], dtype=np.int64)
@@ -356,16 +366,29 @@ def _topk(x, k, axis, largest, sorted):
     return _from_core(values, arr.dtype), indices
 
 
-def topk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True) -> TopK:
+def topk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True, classes=None) -> TopK:
     """The `k` largest (or smallest) values along `axis` and their indices, like ``torch.topk``.
 
     Order: descending for largest=True (ascending otherwise); equal values in ascending index
     order; NaN above +inf (first when largest, last otherwise); -0.0 equal to +0.0. With
-    sorted=False the same set comes back in an unspecified order."""
+    sorted=False the same set comes back in an unspecified order. With `classes` (1-D, one
+    label per position along `axis`) the result also has ``.labels``, the labels of
+    ``indices``, and still unpacks as ``values, indices``."""
     values, indices = _topk(x, k, axis, largest, sorted)
+    if classes is not None:
+        from ._classes import topk_labels
+
+        return topk_labels((values, indices), x, axis, classes)
     return TopK(values, indices)
 
 
-def argtopk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True) -> np.ndarray:
-    """The int64 indices of :func:`topk`."""
-    return _topk(x, k, axis, largest, sorted)[1]
+def argtopk(
+    x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True, classes=None
+) -> np.ndarray:
+    """The int64 indices of :func:`topk`; with `classes`, their labels instead."""
+    indices = _topk(x, k, axis, largest, sorted)[1]
+    if classes is not None:
+        from ._classes import argtopk_labels
+
+        return argtopk_labels(indices, x, axis, classes)
+    return indices
