@@ -31,7 +31,8 @@ def _check_temperature(temperature, core_dtype: np.dtype):
         raise TypeError(f"temperature must be a real number, got {type(temperature).__name__}")
     t = float(temperature)
     # In the input's precision, as ``x / temperature`` computes with a Python float.
-    t_core = core_dtype.type(t)
+    with np.errstate(over="ignore"):
+        t_core = core_dtype.type(t)
     if not (math.isfinite(t) and t > 0 and np.isfinite(t_core) and t_core > 0):
         raise ValueError(
             f"temperature must be finite and > 0 (in {core_dtype}), got {temperature!r}"
@@ -144,7 +145,7 @@ def _reduction_axes(axis, ndim: int):
     if isinstance(axis, tuple):
         axes = tuple(_normalize_axis(a, ndim) for a in axis)
         if len(set(axes)) != len(axes):
-            raise ValueError(f"axis {axis} has repeated axes")
+            raise ValueError(f"duplicate value in 'axis': {axis}")
         return tuple(sorted(axes))
     return (_normalize_axis(axis, ndim),)
 
@@ -194,13 +195,8 @@ def logsumexp(x, axis: Union[int, Sequence[int], None] = -1, *, keepdims: bool =
     if not isinstance(keepdims, (bool, np.bool_)):
         raise TypeError(f"keepdims must be a bool, got {type(keepdims).__name__}")
     if arr.ndim == 0:
-        if axis is not None and axis != () :
-            for a in (axis if isinstance(axis, tuple) else (axis,)):
-                _normalize_axis(a, 1)  # like SciPy: a 0-d array is one element along axis 0
-        arr = arr.reshape(1)
-        axes, squeeze_0d = (0,), True
-    else:
-        axes, squeeze_0d = _reduction_axes(axis, arr.ndim), False
+        arr = arr.reshape(1)  # as SciPy (np.atleast_1d): a 0-d input is one row of one
+    axes = _reduction_axes(axis, arr.ndim)
     result_dtype, core_dtype = _float_dtypes(arr.dtype)
     kept = [a for a in range(arr.ndim) if a not in axes]
     kept_shape = tuple(arr.shape[a] for a in kept)
@@ -210,8 +206,9 @@ def logsumexp(x, axis: Union[int, Sequence[int], None] = -1, *, keepdims: bool =
         rows = _rows(core, axes[0])
     else:
         moved = np.moveaxis(core, axes, tuple(range(arr.ndim - len(axes), arr.ndim)))
-        rows = moved.reshape(-1, n)  # a view when the axes are already last and contiguous
-        if rows.shape[1] > 1 and rows.strides[1] != rows.itemsize:
+        n_rows = int(np.prod(kept_shape, dtype=np.int64))
+        rows = moved.reshape(n_rows, n)  # a view when the axes are already last and contiguous
+        if (n > 1 and rows.strides[1] != rows.itemsize) or not rows.flags.aligned:
             rows = np.ascontiguousarray(rows)
     out = np.empty(rows.shape[0], dtype=core_dtype)
     if out.size:
@@ -219,8 +216,6 @@ def logsumexp(x, axis: Union[int, Sequence[int], None] = -1, *, keepdims: bool =
     result = out.reshape(kept_shape)
     if result.dtype != result_dtype:
         result = result.astype(result_dtype)
-    if squeeze_0d:
-        return result_dtype.type(result) if not keepdims else result.reshape(())
     if keepdims:
         result = result.reshape(tuple(1 if a in axes else arr.shape[a] for a in range(arr.ndim)))
         return result
