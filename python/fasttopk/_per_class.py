@@ -308,18 +308,14 @@ class TopKAccuracy(_metrics.TopKAccuracy):
             out = hits
         elif self.average is None:
             out = _recall(hits, support, stacklevel=2)
-        else:
+        else:  # macro: over the classes that have samples
             empty = np.asarray(support) == 0
             if empty.any():
                 _warn_empty(empty, 2, "they are left out of the macro average.")
-            if empty.all():
-                out = np.full(len(self._ks), np.nan)
-            else:
-                keep = ~empty
+            keep = ~empty
+            with np.errstate(invalid="ignore"):  # no class with samples: NaN
                 out = np.mean(hits[:, keep] / np.asarray(support, dtype=np.float64)[keep], axis=1)
-                if self._scalar:
-                    return float(out[0])
-                return out
+            return float(out[0]) if self._scalar else out
         return out[0] if self._scalar else out
 
     def __repr__(self) -> str:
