@@ -75,3 +75,18 @@ def test_readme_named_predictions_example_runs():
     np.testing.assert_array_equal(top3.labels, names[scope["idx"]])
     np.testing.assert_array_equal(top3.indices, fasttopk.topk(logits, 3).indices)
     assert scope["per_class"].average is None
+
+
+def test_docstring_examples():
+    """The Examples sections of topk_softmax, logsumexp, top_k_accuracy_per_class and
+    TopKAccuracy(average=...) print what they show."""
+    import doctest
+    import warnings
+
+    from fasttopk import _fused, _per_class
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for module in (_fused, _per_class):
+            result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+            assert result.attempted > 0 and result.failed == 0, module.__name__
