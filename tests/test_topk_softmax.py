@@ -85,6 +85,34 @@ def test_lengths_around_simd_widths_and_blocks(rng, dtype, n):
         check(x, k, log=True)
 
 
+@pytest.mark.parametrize("pattern", ["random", "ascending", "descending", "equal", "few values", "nan", "minus inf"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_rows_and_hostile_patterns(rng, pattern, dtype):
+    """The selection is bounded below by the k-th largest block maximum of the first pass; rows
+    that make that bound loose (ascending, equal, NaN) must still come out exact."""
+    n = 20_000
+    if pattern == "random":
+        x = rng.standard_normal((3, n))
+    elif pattern == "ascending":
+        x = np.tile(np.arange(n, dtype=np.float64), (3, 1))
+    elif pattern == "descending":
+        x = np.tile(np.arange(n, 0, -1, dtype=np.float64), (3, 1))
+    elif pattern == "equal":
+        x = np.full((3, n), 2.5)
+    elif pattern == "few values":
+        x = rng.integers(0, 3, (3, n)).astype(np.float64)
+    elif pattern == "nan":
+        x = rng.standard_normal((3, n))
+        x[:, rng.integers(0, n, 300)] = np.nan
+    else:
+        x = np.full((3, n), -np.inf)
+        x[:, rng.integers(0, n, 40)] = rng.standard_normal(40)
+    x = x.astype(dtype)
+    for k in (1, 5, 50, 300, 1249, 1250, 1251, 5000, n):
+        check(x, k, sorted=k < 2000)
+        check(x[:, 7:], min(k, n - 7), log=True, temperature=0.5, sorted=k < 2000)
+
+
 @pytest.mark.parametrize("temperature", TEMPERATURES)
 @pytest.mark.parametrize("log", [False, True])
 def test_temperatures(rng, temperature, log):

@@ -8,7 +8,9 @@
 //     elements loses no more than a few ulp (SciPy sums pairwise in T).
 //  2. The top-k selection of select.hpp on the logits themselves, on the row still in cache:
 //     softmax is monotonic and v = x / T (T > 0) keeps the order, so topk's order, tie and NaN
-//     rules apply as they are.
+//     rules apply as they are. Pass 1 already has each block's lane-wise maxima: distinct
+//     elements of the row, so the k-th largest of them bounds the row's k-th largest from
+//     below, and tightly (about 4k of them are kept). The selection then only filters.
 //  3. exp (or the log form) only for the k winners, from the values in (1).
 // Non-finite rows come out as SciPy's softmax, log_softmax and logsumexp make them; see ExpSum.
 #pragma once
@@ -41,6 +43,8 @@ class ExpSumScanner {
 
     const bool scaled_;
     const B divisor_;
+    key_t<T>* champions_;  // order keys of each block's lane maxima (of x), or null
+    index_t n_champions_ = 0;
     T max_ = -std::numeric_limits<T>::infinity();  // of the blocks so far, NaN ignored
     T shift_ = T(0);
     double sum_ = 0.0;
@@ -51,6 +55,10 @@ class ExpSumScanner {
     bool consume(const T* p, index_t n_batches) {
         B top = load<T, A>(p);
         for (index_t b = 1; b < n_batches; ++b) top = xsimd::max(top, load<T, A>(p + b * width));
+        if (champions_ && p_is_row_) {  // (max returns one of its operands: row elements)
+            order_keys<A, T>(top, key_t<T>(0)).store_unaligned(champions_ + n_champions_);
+            n_champions_ += width;
+        }
         top = scale(top);  // max(x) / T == max(x / T): rounding is monotonic
         if (xsimd::any(top > B(max_))) {  // rare after the first blocks; NaN lanes never pass
             const T m = reduce_extreme<false, T, A>(
@@ -71,8 +79,15 @@ class ExpSumScanner {
         return true;
     }
 
+    bool p_is_row_ = true;  // false for the padded tail, whose padding is no element
+
    public:
-    explicit ExpSumScanner(T temperature) : scaled_(temperature != T(1)), divisor_(temperature) {}
+    // `champions`, if given, holds n / block + width keys (see champion_capacity).
+    explicit ExpSumScanner(T temperature, key_t<T>* champions = nullptr)
+        : scaled_(temperature != T(1)), divisor_(temperature), champions_(champions) {}
+
+    static index_t champion_capacity(index_t n) { return n / block + width; }
+    index_t n_champions() const { return n_champions_; }
 
     ExpSum<T> run(const T* x, index_t n) {
         const index_t simd_end = whole_steps(n, width);
@@ -85,6 +100,7 @@ class ExpSumScanner {
             alignas(64) T tail[width];
             for (index_t i = 0; i < width; ++i)
                 tail[i] = simd_end + i < n ? x[simd_end + i] : -std::numeric_limits<T>::infinity();
+            p_is_row_ = false;
             finite_max = consume(tail, 1);
         }
         if (finite_max) return ExpSum<T>{shift_, sum_};
@@ -132,17 +148,93 @@ void logits_to_probabilities(T* values, index_t k, const ExpSum<T>& s, T tempera
     }
 }
 
+// select.hpp's selector, run with a lower bound found beforehand: the key of one of at least
+// k distinct elements of the row. Only the filter pass and the final ordering remain.
+template <class A, class T, class Item>
+struct BoundedTopKSelector : TopKRowSelector<A, T, Item> {
+    using Base = TopKRowSelector<A, T, Item>;
+    using K = key_t<T>;
+    using P = Packed<K, Item>;
+    static constexpr index_t width = Base::width;
+    using Base::Base;
+
+    void run(const T* row, index_t n, K bound, bool sorted, T* values_out, index_t* indices_out) {
+        if (n <= this->capacity) return Base::run(row, n, sorted, values_out, indices_out);
+        const index_t size = filter(row, n, bound);
+        if (size <= Base::short_row) return this->place_by_rank(row, size, values_out, indices_out);
+        Item* buf = this->buffer.get();
+        if (!this->spare.get()) this->spare = Scratch<Item>(this->capacity);
+        select_largest(buf, size, this->k, this->spare.get());
+        if (sorted) sort_descending(buf, this->k, this->spare.get());
+        for (index_t i = 0; i < this->k; ++i) {
+            const index_t j = P::index(buf[i]);
+            indices_out[i] = j;
+            values_out[i] = row[j];
+        }
+    }
+
+    // The survivors of the bound (at least k), cut back to k whenever k + slack have gathered.
+    index_t filter(const T* row, index_t n, K bound) {
+        index_t size = 0, j = 0;
+        Beats<A, T> beats(bound, true, true);
+        for (bool cut = true; cut;) {
+            if (beats.mode() == BeatMode::nothing) return size;
+            cut = beats.with_mode([&](auto mode) {
+                return this->template scan_blocks<decltype(mode)::value>(row, n, j, size, beats);
+            });
+        }
+        for (; j + width <= n; j += width) size = this->take(row, j, mask_bits(beats(load<T, A>(row + j))), size);
+        if (j < n) {  // the row's last `width` lanes, those not seen yet
+            const index_t base = n - width;
+            const std::uint64_t unseen = ~((std::uint64_t(1) << (j - base)) - 1);
+            size = this->take(row, base, mask_bits(beats(load<T, A>(row + base))) & unseen, size);
+        }
+        return size;
+    }
+};
+
+// The k-th largest of keys[0, count): first folded pairwise (max of two distinct elements is
+// one of them) while 4k or more remain, so the bound stays tight and the selection small.
+template <class K>
+K kth_largest_champion(K* keys, index_t count, index_t k) {
+    while (count % 2 == 0 && count / 2 >= 4 * k) {
+        const index_t half = count / 2;
+        for (index_t i = 0; i < half; ++i) keys[i] = std::max(keys[i], keys[i + half]);
+        count = half;
+    }
+    std::nth_element(keys, keys + (k - 1), keys + count, KeyFirst<K>{});
+    return keys[k - 1];
+}
+
+template <class A, class T, class Item>
+void topk_softmax_rows_with(Rows<const T> x, index_t k, T temperature, bool log, bool sorted, Rows<T> values,
+                            Rows<index_t> indices) {
+    using Scanner = ExpSumScanner<A, T>;
+    BoundedTopKSelector<A, T, Item> selector(x.n_cols, k, true, true);
+    Scratch<key_t<T>> champions(Scanner::champion_capacity(x.n_cols));
+    for (index_t r = 0; r < x.n_rows; ++r) {
+        if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
+        const T* row = x.row(r);
+        Scanner scanner(temperature, champions.get());
+        const ExpSum<T> s = scanner.run(row, x.n_cols);
+        // Row by row, so that the selection reads the row from cache.
+        if (scanner.n_champions() >= 2 * k)
+            selector.run(row, x.n_cols, kth_largest_champion(champions.get(), scanner.n_champions(), k), sorted,
+                         values.row(r), indices.row(r));
+        else
+            selector.Base::run(row, x.n_cols, sorted, values.row(r), indices.row(r));
+        logits_to_probabilities(values.row(r), k, s, temperature, log);
+    }
+}
+
 template <class A, class T>
 void topk_softmax_rows(Rows<const T> x, index_t k, T temperature, bool log, bool sorted, Rows<T> values,
                        Rows<index_t> indices) {
     if (k == 0) return;
-    for (index_t r = 0; r < x.n_rows; ++r) {
-        if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
-        const ExpSum<T> s = exp_sum_row<A>(x.row(r), x.n_cols, temperature);
-        // Row by row, so that the selection reads the row from cache.
-        topk_rows<A, T>(x.slice(r, r + 1), k, true, sorted, values.slice(r, r + 1), indices.slice(r, r + 1));
-        logits_to_probabilities(values.row(r), k, s, temperature, log);
-    }
+    if (sizeof(key_t<T>) == 4 && x.n_cols <= index_t(0xffffffff))
+        topk_softmax_rows_with<A, T, std::uint64_t>(x, k, temperature, log, sorted, values, indices);
+    else
+        topk_softmax_rows_with<A, T, unsigned __int128>(x, k, temperature, log, sorted, values, indices);
 }
 
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE
