@@ -94,6 +94,22 @@ def test_growing_maximum_rescales_the_sum(rng):
     check(x.astype(np.float32))
 
 
+@pytest.mark.parametrize("jump", [1.0, 30.0, 90.0, 200.0, 800.0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_late_jumps_of_the_maximum(rng, jump, dtype):
+    """The running sum, partly held lane-wise, is rescaled when a late element raises the
+    maximum by a little or by more than float's exponent range."""
+    x = rng.standard_normal((4, 9000)).astype(dtype)
+    x[0, 8500] = jump
+    x[1, 4100] = jump
+    x[1, 8999] = 2 * jump
+    x[2, 130:140] = jump
+    x[3, :] = -jump
+    x[3, 7000] = 0.0
+    check(x)
+    check(x, axis=0)
+
+
 def test_empty_axes():
     check(np.ones((2, 0)), axis=1)  # -inf, as SciPy
     check(np.ones((2, 0)), axis=0)  # no rows: an empty result

@@ -4,8 +4,8 @@
 //  1. One pass for the maximum and the sum of exponentials, online: the row is read in blocks
 //     of a few batches; a block's lane-wise maximum is compared with the running one (one
 //     compare per block), and only when it grows is the running sum rescaled, exp(old - new).
-//     Each block's exponentials are summed in T and added to a double, so a row of 10^7
-//     elements loses no more than a few ulp (SciPy sums pairwise in T).
+//     The exponentials are summed lane-wise in T over 8 blocks at a time, then added to a
+//     double, so a row of 10^7 elements loses no more than a few ulp (SciPy sums pairwise in T).
 //  2. The top-k selection of select.hpp on the logits themselves, on the row still in cache:
 //     softmax is monotonic and v = x / T (T > 0) keeps the order, so topk's order, tie and NaN
 //     rules apply as they are. Pass 1 already has each block's lane-wise maxima: distinct
@@ -48,6 +48,17 @@ class ExpSumScanner {
     T max_ = -std::numeric_limits<T>::infinity();  // of the blocks so far, NaN ignored
     T shift_ = T(0);
     double sum_ = 0.0;
+    // exp(v - shift) summed lane-wise in T over a few blocks, then flushed into sum_: the lanes
+    // stay short sums (accuracy) and no block waits on a horizontal add (speed).
+    static constexpr int blocks_per_flush = 8;
+    B acc0_ = B(T(0)), acc1_ = B(T(0));
+    int unflushed_ = 0;
+
+    void flush() {
+        sum_ += double(xsimd::hadd(acc0_ + acc1_));
+        acc0_ = acc1_ = B(T(0));
+        unflushed_ = 0;
+    }
 
     B scale(B v) const { return scaled_ ? v / divisor_ : v; }
 
@@ -64,18 +75,22 @@ class ExpSumScanner {
             const T m = reduce_extreme<false, T, A>(
                 xsimd::select(is_nan(top), B(-std::numeric_limits<T>::infinity()), top));
             if (m == std::numeric_limits<T>::infinity()) return false;
-            if (sum_ != 0.0) sum_ *= std::exp(double(shift_) - double(m));  // 0 or NaN stays
+            if (max_ != -std::numeric_limits<T>::infinity()) {  // rescale what is summed so far
+                const double factor = std::exp(double(shift_) - double(m));  // < 1
+                sum_ *= factor;
+                acc0_ = acc0_ * B(T(factor));
+                acc1_ = acc1_ * B(T(factor));
+            }  // else all so far is exp(-inf - 0) = 0, or NaN: the same for any shift
             max_ = shift_ = m;
         }
         const B shift(shift_);
-        B acc0 = exp_shifted<A>(scale(load<T, A>(p)) - shift, true), acc1(T(0));
-        index_t b = 1;
+        index_t b = 0;
         for (; b + 2 <= n_batches; b += 2) {
-            acc0 = acc0 + exp_shifted<A>(scale(load<T, A>(p + b * width)) - shift, true);
-            acc1 = acc1 + exp_shifted<A>(scale(load<T, A>(p + (b + 1) * width)) - shift, true);
+            acc0_ = acc0_ + exp_shifted<A>(scale(load<T, A>(p + b * width)) - shift, true);
+            acc1_ = acc1_ + exp_shifted<A>(scale(load<T, A>(p + (b + 1) * width)) - shift, true);
         }
-        if (b < n_batches) acc0 = acc0 + exp_shifted<A>(scale(load<T, A>(p + b * width)) - shift, true);
-        sum_ += double(xsimd::hadd(acc0 + acc1));
+        if (b < n_batches) acc0_ = acc0_ + exp_shifted<A>(scale(load<T, A>(p + b * width)) - shift, true);
+        if (++unflushed_ == blocks_per_flush) flush();
         return true;
     }
 
@@ -103,6 +118,7 @@ class ExpSumScanner {
             p_is_row_ = false;
             finite_max = consume(tail, 1);
         }
+        flush();
         if (finite_max) return ExpSum<T>{shift_, sum_};
         // A +inf (x / T may overflow to it): only a NaN anywhere changes the answer.
         bool has_nan = false;
