@@ -21,13 +21,14 @@ try:  # PyTorch is an optional peer
 except ImportError:  # pragma: no cover - depends on the environment
     torch = None
 
-KERNELS = ("argmax", "softmax", "log_softmax", "topk", "accuracy")
+KERNELS = ("argmax", "softmax", "log_softmax", "topk", "accuracy", "topk_softmax")
 MAIN_PEER = {
     "argmax": "np.argmax",
     "softmax": "scipy.special.softmax",
     "log_softmax": "scipy.special.log_softmax",
     "topk": "np.argpartition+argsort",
     "accuracy": "sklearn top_k_accuracy_score",
+    "topk_softmax": "fasttopk softmax+topk",
 }
 TORCH_PEER = {
     "argmax": "torch.argmax",
@@ -35,7 +36,11 @@ TORCH_PEER = {
     "log_softmax": "torch.log_softmax",
     "topk": "torch.topk",
     "accuracy": "torch topk(dim=1)+compare",
+    "topk_softmax": "torch.softmax+topk",
 }
+# topk_softmax rows: the language-model shapes only, and the k of a sampler's top-k.
+TOPK_SOFTMAX_SHAPES = ((64, 128000), (1000, 32000))
+TOPK_SOFTMAX_KS = (5, 50)
 FLOOR = "np.max"
 
 
@@ -263,6 +268,43 @@ def _accuracy_case(x, y_true, k) -> Case:
     return Case("accuracy", k, cs, check, x.nbytes + y_true.nbytes, 0)
 
 
+def _topk_softmax_case(x, t, k) -> Case:
+    """The fused kernel against the two-step way: softmax (a full-size temporary), then topk."""
+    peer = MAIN_PEER["topk_softmax"]
+    cs = [
+        Contender("fasttopk", "fasttopk", lambda: fasttopk.topk_softmax(x, k)),
+        Contender(peer, "peer", lambda: fasttopk.topk(fasttopk.softmax(x), k)),
+    ]
+    if t is not None:
+        tn = TORCH_PEER["topk_softmax"]
+        cs.append(Contender(tn, "torch", lambda: torch.topk(torch.softmax(t, dim=1), k, dim=1), traced=False))
+    cs.append(_floor(x))
+
+    def check(res):
+        errors, notes = [], []
+        ref_v, ref_i = res[peer]
+        v, i = res["fasttopk"]
+        if v.dtype != x.dtype or i.dtype != np.int64 or v.shape != ref_v.shape:
+            errors.append(f"fasttopk.topk_softmax: {v.dtype}{v.shape}/{i.dtype} vs {ref_v.dtype}{ref_v.shape}")
+        elif not np.allclose(v, ref_v, rtol=1e-5, atol=1e-12):
+            errors.append("fasttopk.topk_softmax values differ from softmax+topk beyond rtol=1e-5")
+        elif not np.array_equal(i, ref_i):
+            # allowed only where probabilities round to equal values (the fused kernel orders
+            # those by logit, topk on the probabilities by index)
+            differ = np.any(i != ref_i, axis=1)
+            rv = ref_v[differ]
+            tied = np.any(rv[:, 1:] == rv[:, :-1], axis=1) if rv.shape[1] > 1 else np.zeros(len(rv), bool)
+            if not tied.all():
+                errors.append(f"fasttopk.topk_softmax indices differ in {int((~tied).sum())} rows without ties")
+        tn = TORCH_PEER["topk_softmax"]
+        if tn in res and not np.allclose(_torch_np(res[tn][0]), ref_v, rtol=1e-4, atol=1e-9):
+            notes.append(f"{tn} values differ from {peer} beyond rtol=1e-4")
+        return errors, notes
+
+    n = x.shape[0]
+    return Case("topk_softmax", k, cs, check, x.nbytes, n * k * (x.itemsize + 8))
+
+
 def build_cases(kernel: str, x: np.ndarray, y_true: np.ndarray, ks: List[int]) -> List[Case]:
     """The rows of `kernel` on `x` (n_rows x n_classes; float32, or float16/bfloat16 for the
     half-precision rows, where torch runs on the same dtype); k > n_classes is skipped."""
@@ -280,4 +322,8 @@ def build_cases(kernel: str, x: np.ndarray, y_true: np.ndarray, ks: List[int]) -
         if not has_accuracy():
             return []
         return [_accuracy_case(x, y_true, k) for k in ks if k <= n_classes]
+    if kernel == "topk_softmax":
+        if tuple(x.shape) not in TOPK_SOFTMAX_SHAPES:
+            return []
+        return [_topk_softmax_case(x, t, k) for k in ks if k in TOPK_SOFTMAX_KS]
     raise ValueError(f"unknown kernel {kernel!r}; expected one of {', '.join(KERNELS)}")

@@ -60,7 +60,7 @@ def short_shape(shape) -> str:
 
 # --- the table --------------------------------------------------------------------------------
 
-KERNEL_ORDER = ("argmax", "softmax", "log_softmax", "topk", "accuracy")
+KERNEL_ORDER = ("argmax", "softmax", "log_softmax", "topk", "accuracy", "topk_softmax")
 
 COLUMNS = (
     "kernel", "shape", "k", "threads", "fasttopk ms", "peer", "peer ms", "vs peer",
@@ -253,6 +253,11 @@ def compute_targets(rows: List[dict], all_threads: int) -> List[dict]:
            _find(rows, "accuracy", (10000, 1000), 5), vs_peer, 100.0)
     every("accuracy ≥ 30× sklearn at every shape and k (1 thread)",
           [r for r in rows if r["kernel"] == "accuracy" and r["threads"] == 1], vs_peer, 30.0)
+    fused = [r for r in rows if r["kernel"] == "topk_softmax" and r["threads"] == 1]
+    every("topk_softmax ≥ 4× torch.softmax+topk at 64×128000 and 1000×32000, k = 5, 50 (1 thread)",
+          fused, vs_torch, 4.0)
+    every("topk_softmax ≥ 1.5× fasttopk softmax+topk at 64×128000 and 1000×32000, k = 5, 50 (1 thread)",
+          fused, vs_peer, 1.5)
     return out
 
 

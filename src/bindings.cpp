@@ -158,6 +158,50 @@ PYBIND11_MODULE(_core, m) {
         });
     }, py::arg("scores"), py::arg("labels"), py::arg("ranks"),
        "Ranks of the true labels; returns False if the scores hold NaN or infinity.");
+
+    m.def("topk_softmax", [](const py::array& x, index_t k, double temperature, bool log, bool sorted,
+                             const py::array& values, const py::array& indices) {
+        by_dtype(x, [&](auto tag) {
+            using T = decltype(tag);
+            using V = fasttopk::value_t<T>;
+            if constexpr (!std::is_floating_point_v<V>) {
+                throw py::type_error("topk_softmax: the core takes floating-point input");
+            } else {
+                auto rows = fasttopk::as_const(rows_view<T>(x, "x", false));
+                same_dtype(values, x, "values");
+                auto v = rows_view<T>(values, "values", true);
+                auto i = rows_view<index_t>(indices, "indices", true);
+                if (k < 0 || k > rows.n_cols) throw py::value_error("k: must lie in [0, n]");
+                if (v.n_rows != rows.n_rows || v.n_cols != k || i.n_rows != rows.n_rows || i.n_cols != k)
+                    throw py::value_error("values/indices: wrong shape");
+                const V t = V(temperature);
+                if (!(t > V(0)) || !std::isfinite(t)) throw py::value_error("temperature: must be finite and > 0");
+                py::gil_scoped_release nogil;
+                fasttopk::topk_softmax<T>(rows, k, t, log, sorted, v, i);
+            }
+            return 0;
+        });
+    }, py::arg("x"), py::arg("k"), py::arg("temperature"), py::arg("log"), py::arg("sorted"), py::arg("values"),
+       py::arg("indices"));
+
+    m.def("logsumexp", [](const py::array& x, const py::array& out) {
+        by_dtype(x, [&](auto tag) {
+            using T = decltype(tag);
+            if constexpr (!std::is_floating_point_v<fasttopk::value_t<T>>) {
+                throw py::type_error("logsumexp: the core takes floating-point input");
+            } else {
+                auto rows = fasttopk::as_const(rows_view<T>(x, "x", false));
+                same_dtype(out, x, "out");
+                if (out.ndim() != 1 || out.shape(0) != rows.n_rows || (rows.n_rows > 1 && out.strides(0) != sizeof(T)) ||
+                    !out.writeable())
+                    throw py::value_error("out: expected a writable contiguous array of length n_rows");
+                T* o = static_cast<T*>(const_cast<void*>(out.data()));
+                py::gil_scoped_release nogil;
+                fasttopk::logsumexp<T>(rows, o);
+            }
+            return 0;
+        });
+    }, py::arg("x"), py::arg("out"));
 }
 
 // threadpoolctl's entry points (python/fasttopk/_threadpool.py): it finds this library among

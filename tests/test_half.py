@@ -156,3 +156,30 @@ def test_other_void_dtypes_refused():
         ftk.argmax(np.zeros((3, 4), dtype="V2"))
     with pytest.raises(TypeError, match="x"):
         ftk.topk(np.zeros((3, 4), dtype=[("a", "<u2")]), 2)
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES, ids=HALF_IDS)
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+@pytest.mark.parametrize("log", [False, True])
+def test_topk_softmax_is_the_float32_answer_rounded_once(dtype, temperature, log):
+    x = hostile_rows(dtype, 300, 7)[[0, 1, 5, 6]]  # finite rows; NaN/inf rows are SciPy's NaN
+    got = ftk.topk_softmax(x, 5, temperature=temperature, log=log)
+    assert got.values.dtype == dtype
+    np.testing.assert_array_equal(got.indices, ftk.topk(x, 5).indices)
+    wide = x.astype(np.float32) / np.float32(temperature)
+    ref = (scipy.special.log_softmax if log else scipy.special.softmax)(wide.astype(np.float64), axis=-1)
+    want = np.take_along_axis(ref, got.indices, axis=1).astype(np.float32).astype(dtype)
+    np.testing.assert_array_equal(got.values.view(np.uint16), want.view(np.uint16))
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES, ids=HALF_IDS)
+def test_logsumexp_within_half_an_ulp(dtype):
+    x = hostile_rows(dtype, 1000, 8)
+    got = ftk.logsumexp(x)
+    assert got.dtype == dtype
+    with np.errstate(all="ignore"):
+        exact = scipy.special.logsumexp(x.astype(np.float64), axis=-1)
+    ulp = 2.0**-10 if dtype == np.float16 else 2.0**-7
+    finite = np.isfinite(exact)
+    np.testing.assert_array_equal(np.isnan(got.astype(np.float64)), np.isnan(exact))
+    assert np.all(np.abs(got.astype(np.float64)[finite] - exact[finite]) <= ulp * np.abs(exact[finite]))

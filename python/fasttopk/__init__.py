@@ -16,7 +16,9 @@ from ._api import (
     softmax,
     topk,
 )
-from ._metrics import TopKAccuracy, top_k_accuracy_score, true_label_rank
+from ._metrics import top_k_accuracy_score, true_label_rank
+from ._fused import logsumexp, topk_softmax
+from ._per_class import TopKAccuracy, top_k_accuracy_per_class
 
 __all__ = [
     "TopK",
@@ -26,11 +28,14 @@ __all__ = [
     "argtopk",
     "get_num_threads",
     "log_softmax",
+    "logsumexp",
     "set_num_threads",
     "simd_arch",
     "softmax",
+    "top_k_accuracy_per_class",
     "top_k_accuracy_score",
     "topk",
+    "topk_softmax",
     "true_label_rank",
 ]
 __version__ = "0.1.0"

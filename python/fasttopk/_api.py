@@ -6,6 +6,7 @@ Rules kept here: which dtypes are accepted and how they reach the core (exactly)
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import NamedTuple, Optional
 
@@ -333,12 +334,21 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
     return result.reshape(result_shape)
 
 
-def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False):
+def argmax(
+    x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False, classes=None
+):
     """Index of the largest value along `axis`, exactly as ``np.argmax``: the first occurrence,
     or the first NaN if there is one. `axis=None` searches the flattened array. int64;
-    `keepdims` keeps the reduced axis with length one, as in NumPy."""
+    `keepdims` keeps the reduced axis with length one, as in NumPy.
+    With `classes` (1-D, one label per position along `axis`), the labels of those indices."""
     if is_dask(x):
+        if classes is not None:
+            raise TypeError("classes= is not supported for Dask arrays yet: map the indices with map_blocks")
         return dask_api().argmax(x, axis, out=out, keepdims=keepdims)
+    if classes is not None:
+        from ._classes import arg_labels
+
+        return arg_labels(functools.partial(argmax, keepdims=keepdims), x, axis, out, classes)
     if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
         return _interop.call_in_library(argmax, x, axis, out=out, keepdims=keepdims)
     if keepdims:
@@ -351,11 +361,20 @@ def argmax(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, kee
     return _arg_reduce(x, axis, out, False, "argmax")
 
 
-def argmin(x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False):
+def argmin(
+    x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False, classes=None
+):
     """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64; `keepdims`
-    as in NumPy."""
+    as in NumPy.
+    With `classes` (1-D, one label per position along `axis`), the labels of those indices."""
     if is_dask(x):
+        if classes is not None:
+            raise TypeError("classes= is not supported for Dask arrays yet: map the indices with map_blocks")
         return dask_api().argmin(x, axis, out=out, keepdims=keepdims)
+    if classes is not None:
+        from ._classes import arg_labels
+
+        return arg_labels(functools.partial(argmin, keepdims=keepdims), x, axis, out, classes)
     if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
         return _interop.call_in_library(argmin, x, axis, out=out, keepdims=keepdims)
     if keepdims:
@@ -492,29 +511,51 @@ def _topk(x, k, axis, largest, sorted):
     return _from_core(values, arr.dtype), indices
 
 
-def topk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True, out=None) -> TopK:
+def topk(
+    x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True, out=None, classes=None
+) -> TopK:
     """The `k` largest (or smallest) values along `axis` and their indices, like ``torch.topk``.
 
     Order: descending for largest=True (ascending otherwise); equal values in ascending index
     order; NaN above +inf (first when largest, last otherwise); -0.0 equal to +0.0. With
     sorted=False the same set comes back in an unspecified order. `out=(values, indices)`
-    (torch's convention): two arrays of the result's shapes and dtypes, filled and returned."""
+    (torch's convention): two arrays of the result's shapes and dtypes, filled and returned.
+    With `classes` (1-D, one label per position along `axis`) the result also has ``.labels``,
+    the labels of ``indices``, and still unpacks as ``values, indices``."""
     if is_dask(x):
         if out is not None:
             raise TypeError("out= is not supported for Dask arrays: the result is a new Dask array")
+        if classes is not None:
+            raise TypeError("classes= is not supported for Dask arrays yet: map the indices with map_blocks")
         return dask_api().topk(x, k, axis=axis, largest=largest, sorted=sorted)
     if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
-        return _interop.call_in_library(topk, x, k, axis=axis, largest=largest, sorted=sorted, out=out)
-    values, indices = _topk(x, k, axis, largest, sorted)
-    if out is not None:
-        values, indices = _conventions.topk_into(out, values, indices, _check_out)
-    return TopK(values, indices)
+        result = _interop.call_in_library(topk, x, k, axis=axis, largest=largest, sorted=sorted, out=out)
+    else:
+        values, indices = _topk(x, k, axis, largest, sorted)
+        if out is not None:
+            values, indices = _conventions.topk_into(out, values, indices, _check_out)
+        result = TopK(values, indices)
+    if classes is not None:
+        from ._classes import topk_labels
+
+        return topk_labels(result, x, axis, classes)
+    return result
 
 
-def argtopk(x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True) -> np.ndarray:
-    """The int64 indices of :func:`topk`."""
+def argtopk(
+    x, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True, classes=None
+) -> np.ndarray:
+    """The int64 indices of :func:`topk`; with `classes`, their labels instead."""
     if is_dask(x):
+        if classes is not None:
+            raise TypeError("classes= is not supported for Dask arrays yet: map the indices with map_blocks")
         return dask_api().argtopk(x, k, axis=axis, largest=largest, sorted=sorted)
     if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
-        return _interop.call_in_library(argtopk, x, k, axis=axis, largest=largest, sorted=sorted)
-    return _topk(x, k, axis, largest, sorted)[1]
+        indices = _interop.call_in_library(argtopk, x, k, axis=axis, largest=largest, sorted=sorted)
+    else:
+        indices = _topk(x, k, axis, largest, sorted)[1]
+    if classes is not None:
+        from ._classes import argtopk_labels
+
+        return argtopk_labels(indices, x, axis, classes)
+    return indices

@@ -2,6 +2,7 @@
 // (an xt::adapt over the caller's buffer costs no copy). Generic code: it dispatches to the
 // active ISA and splits rows over the thread pool; it knows nothing of Python.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -162,6 +163,29 @@ auto rows_of(E& e) -> Rows<std::remove_reference_t<decltype(*e.data())>> {
 template <class T>
 Rows<const T> as_const(Rows<T> r) {
     return Rows<const T>{r.data, r.n_rows, r.n_cols, r.row_stride};
+}
+
+// The k largest of softmax(x / temperature) (log_softmax with log), fused: see fused.hpp.
+// temperature must be finite and > 0; k <= n_cols.
+template <class T>
+void topk_softmax(Rows<const T> x, index_t k, value_t<T> temperature, bool log, bool sorted, Rows<T> values,
+                  Rows<index_t> indices) {
+    if (k < 0 || k > x.n_cols) throw std::invalid_argument("k must lie in [0, n_cols]");
+    if (!(temperature > value_t<T>(0)) || !std::isfinite(temperature))
+        throw std::invalid_argument("temperature must be finite and > 0");
+    auto fn = active_kernels().of<T>().topk_softmax;
+    if (!fn) throw std::invalid_argument("topk_softmax needs floating-point input");
+    for_row_ranges(x.n_rows, x.n_cols, [&](index_t b, index_t e) {
+        fn(x.slice(b, e), k, temperature, log, sorted, values.slice(b, e), indices.slice(b, e));
+    });
+}
+
+// out[r] = logsumexp of row r (out has n_rows entries).
+template <class T>
+void logsumexp(Rows<const T> x, T* out) {
+    auto fn = active_kernels().of<T>().logsumexp;
+    if (!fn) throw std::invalid_argument("logsumexp needs floating-point input");
+    for_row_ranges(x.n_rows, x.n_cols, [&](index_t b, index_t e) { fn(x.slice(b, e), out + b); });
 }
 
 }  // namespace fasttopk

@@ -2,6 +2,7 @@
 // ISA's own translation unit.
 #pragma once
 #include "fasttopk/argmax.hpp"
+#include "fasttopk/fused.hpp"
 #include "fasttopk/rank.hpp"
 #include "fasttopk/select.hpp"
 #include "fasttopk/softmax.hpp"
@@ -16,6 +17,10 @@ TypedKernels<T> typed_kernels() {
     if constexpr (std::is_floating_point_v<value_t<T>>) k.softmax = &softmax_rows<A, T>;
     k.topk = &topk_rows<A, T>;
     k.true_label_rank = &true_label_rank_rows<A, T>;
+    if constexpr (std::is_floating_point_v<value_t<T>>) {
+        k.topk_softmax = &topk_softmax_rows<A, T>;
+        k.logsumexp = &logsumexp_rows<A, T>;
+    }
     return k;
 }
 

@@ -21,6 +21,12 @@ struct TypedKernels {
     // ranks[r] = scikit-learn's rank of column labels[r] in row r (0 = first).
     // Returns false if the rows hold NaN or +-inf (then ranks are unspecified).
     bool (*true_label_rank)(Rows<const T> scores, const index_t* labels, index_t* ranks) = nullptr;
+    // The k largest of softmax(x / temperature) (log_softmax with log) of every row, selected on
+    // the logits in topk's order, without the softmax in memory (fused.hpp). Floats only.
+    void (*topk_softmax)(Rows<const T> x, index_t k, value_t<T> temperature, bool log, bool sorted, Rows<T> values,
+                         Rows<index_t> indices) = nullptr;
+    // out[r] = log(sum(exp(row r))), as scipy.special.logsumexp. Floats only.
+    void (*logsumexp)(Rows<const T> x, T* out) = nullptr;
 };
 
 struct KernelTable {

@@ -1,0 +1,231 @@
+"""topk_softmax (softmax and top-k fused, the softmax never in memory) and logsumexp.
+
+Both run src/fasttopk/fused.hpp: one online pass per row for the maximum and the sum of
+exponentials, then (topk_softmax) the top-k selection on the logits of the same row while it is
+in cache, and exp only for the k winners.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from . import _core
+from ._api import TopK, _as_real_array, _check_k, _is_float_dtype, _normalize_axis, _rows
+
+__all__ = ["logsumexp", "topk_softmax"]
+
+
+def _float_dtypes(dtype: np.dtype):
+    """(result dtype, core dtype): floats keep their dtype and are read as they are (float16
+    and bfloat16 computed in float32 in registers, results rounded once); integers and bools
+    give float64, as SciPy's softmax and logsumexp."""
+    if _is_float_dtype(dtype):
+        return dtype, dtype
+    return np.dtype(np.float64), np.dtype(np.float64)
+
+
+def _arithmetic_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype the kernel divides by the temperature in (float32 for half precision)."""
+    return np.dtype(np.float32) if dtype.itemsize == 2 else dtype
+
+
+def _check_temperature(temperature, core_dtype: np.dtype):
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
+        raise TypeError(f"temperature must be a real number, got {type(temperature).__name__}")
+    t = float(temperature)
+    # In the input's precision, as ``x / temperature`` computes with a Python float.
+    with np.errstate(over="ignore"):
+        t_core = core_dtype.type(t)
+    if not (math.isfinite(t) and t > 0 and np.isfinite(t_core) and t_core > 0):
+        raise ValueError(
+            f"temperature must be finite and > 0 (in {core_dtype}), got {temperature!r}"
+        )
+    return float(t_core)
+
+
+def topk_softmax(
+    x,
+    k: int,
+    *,
+    axis: int = -1,
+    temperature: float = 1.0,
+    log: bool = False,
+    sorted: bool = True,
+    classes=None,
+) -> TopK:
+    """The `k` largest probabilities of ``softmax(x / temperature)`` along `axis`, and their
+    indices, without computing the full softmax.
+
+    Equal to ``topk(softmax(x / temperature, axis=axis), k, axis=axis)`` to float rounding, and
+    ``log=True`` to the same with ``log_softmax``. Each row is read once for its maximum and
+    sum of exponentials, once more (from cache) for the selection, which is made on the logits
+    themselves: softmax is monotonic, so topk's rules hold on the logits. Only the `k` winners
+    get an ``exp``. Nothing of the input's size is allocated.
+
+    Parameters
+    ----------
+    x : array-like
+        Logits: float32, float64, float16 and bfloat16 are read in place (any row stride;
+        half precision is computed in float32 and rounded once); integers and bools are
+        converted once, to float64.
+    k : int
+        How many classes per row, ``0 <= k <= x.shape[axis]``.
+    axis : int, default=-1
+        The class axis.
+    temperature : float, default=1.0
+        Divides the logits first; finite and > 0 in the input's precision (a float32 input
+        divides by ``np.float32(temperature)``, as ``x / temperature`` does with a Python
+        float).
+    log : bool, default=False
+        Return log-probabilities (``log_softmax``) instead of probabilities.
+    sorted : bool, default=True
+        Descending order; False returns the same set in an unspecified order.
+    classes : array-like of shape (x.shape[axis],), optional
+        One label per class (strings, ints, objects); the result then has ``.labels``.
+
+    Returns
+    -------
+    TopK
+        ``(values, indices)``: values of the input's float dtype (float64 for integer input),
+        int64 indices, both with `k` along `axis`. With `classes`, also ``.labels``.
+
+    Notes
+    -----
+    Order: by logit, descending; equal logits in ascending index order; NaN first. Indices
+    therefore follow the logits even where the probabilities round to equal values (e.g. both
+    underflow to 0), and ties that ``x / temperature`` would create by rounding are broken by
+    `x`. Rows SciPy's softmax makes all NaN (a NaN, a +inf, every element -inf) give NaN
+    values (log: SciPy's ``log_softmax`` values), with the indices of the logits' top-k.
+
+    See Also
+    --------
+    topk, softmax, log_softmax, logsumexp
+
+    Examples
+    --------
+    >>> import numpy as np, fasttopk
+    >>> logits = np.array([[2.0, 1.0, 0.1, 3.0]])
+    >>> p, i = fasttopk.topk_softmax(logits, 2)
+    >>> i
+    array([[3, 0]])
+    >>> np.round(p, 4)
+    array([[0.6418, 0.2361]])
+    >>> fasttopk.topk_softmax(logits, 1, classes=["cat", "dog", "emu", "owl"]).labels
+    array([['owl']], dtype='<U3')
+    """
+    arr = _as_real_array(x, "x")
+    if arr.ndim == 0:
+        raise ValueError("x must have at least one dimension")
+    axis_ = _normalize_axis(axis, arr.ndim)
+    k = _check_k(k, arr.shape[axis_])
+    result_dtype, core_dtype = _float_dtypes(arr.dtype)
+    t = _check_temperature(temperature, _arithmetic_dtype(core_dtype))
+    if classes is not None:
+        from ._classes import check_classes
+
+        names = check_classes(classes, arr.shape[axis_], f"the length of axis {axis}")
+    core = arr if arr.dtype == core_dtype else arr.astype(core_dtype)
+    rows = _rows(core, axis_)
+    values = np.empty((rows.shape[0], k), dtype=core_dtype)
+    indices = np.empty((rows.shape[0], k), dtype=np.int64)
+    if values.size:
+        _core.topk_softmax(rows, k, t, bool(log), bool(sorted), values, indices)
+    lead = arr.shape[:axis_] + arr.shape[axis_ + 1 :]
+    values = np.moveaxis(values.reshape(lead + (k,)), -1, axis_)
+    indices = np.moveaxis(indices.reshape(lead + (k,)), -1, axis_)
+    if values.dtype != result_dtype:
+        values = values.astype(result_dtype)
+    if classes is not None:
+        from ._classes import LabeledTopK
+
+        return LabeledTopK(values, indices, names[indices])
+    return TopK(values, indices)
+
+
+def _reduction_axes(axis, ndim: int):
+    """`axis` (None, an int or a tuple of ints) as a sorted tuple of distinct axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, tuple):
+        axes = tuple(_normalize_axis(a, ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"duplicate value in 'axis': {axis}")
+        return tuple(sorted(axes))
+    return (_normalize_axis(axis, ndim),)
+
+
+def logsumexp(x, axis: Union[int, Sequence[int], None] = -1, *, keepdims: bool = False):
+    """``log(sum(exp(x)))`` along `axis`, computed stably: ``scipy.special.logsumexp``'s value.
+
+    One pass per row: the maximum and the sum of exponentials are kept together, the sum
+    rescaled whenever the maximum grows, and accumulated in double precision.
+
+    Parameters
+    ----------
+    x : array-like
+        float32, float64, float16 and bfloat16 are read in place when the reduced axis is the
+        last and contiguous (half precision computed in float32); integers and bools in float64.
+    axis : int, tuple of ints or None, default=-1
+        The axes to reduce (None: all of them). Several axes are moved last and flattened into
+        one (a copy when the layout needs one).
+    keepdims : bool, default=False
+        Keep the reduced axes with length 1.
+
+    Returns
+    -------
+    ndarray or NumPy scalar
+        The input's float dtype (float64 for integers and bools); a NumPy scalar when every
+        axis is reduced without `keepdims`, as SciPy.
+
+    Notes
+    -----
+    As SciPy: a row holding NaN gives NaN; one holding +inf (and no NaN) gives +inf; one of
+    only -inf, or an empty one, gives -inf.
+
+    See Also
+    --------
+    softmax, log_softmax, topk_softmax, scipy.special.logsumexp
+
+    Examples
+    --------
+    >>> import numpy as np, fasttopk
+    >>> x = np.array([[0.0, 1.0, 2.0], [1000.0, 1000.0, -np.inf]])
+    >>> fasttopk.logsumexp(x)
+    array([   2.40760596, 1000.69314718])
+    >>> float(fasttopk.logsumexp(x[0], axis=None))
+    2.4076059644443806
+    """
+    arr = _as_real_array(x, "x")
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise TypeError(f"keepdims must be a bool, got {type(keepdims).__name__}")
+    if arr.ndim == 0:
+        arr = arr.reshape(1)  # as SciPy (np.atleast_1d): a 0-d input is one row of one
+    axes = _reduction_axes(axis, arr.ndim)
+    result_dtype, core_dtype = _float_dtypes(arr.dtype)
+    kept = [a for a in range(arr.ndim) if a not in axes]
+    kept_shape = tuple(arr.shape[a] for a in kept)
+    n = int(np.prod([arr.shape[a] for a in axes], dtype=np.int64))
+    core = arr if arr.dtype == core_dtype else arr.astype(core_dtype)
+    if len(axes) == 1:
+        rows = _rows(core, axes[0])
+    else:
+        moved = np.moveaxis(core, axes, tuple(range(arr.ndim - len(axes), arr.ndim)))
+        n_rows = int(np.prod(kept_shape, dtype=np.int64))
+        rows = moved.reshape(n_rows, n)  # a view when the axes are already last and contiguous
+        if (n > 1 and rows.strides[1] != rows.itemsize) or not rows.flags.aligned:
+            rows = np.ascontiguousarray(rows)
+    out = np.empty(rows.shape[0], dtype=core_dtype)
+    if out.size:
+        _core.logsumexp(rows, out)
+    result = out.reshape(kept_shape)
+    if result.dtype != result_dtype:
+        result = result.astype(result_dtype)
+    if keepdims:
+        result = result.reshape(tuple(1 if a in axes else arr.shape[a] for a in range(arr.ndim)))
+        return result
+    if result.ndim == 0:
+        return result[()]
+    return result
