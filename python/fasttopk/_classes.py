@@ -64,15 +64,15 @@ def arg_labels(fn, x, axis, out, classes):
     given, receives the indices)."""
     indices = fn(x, axis, out=out)
     what = "the number of elements" if axis is None else f"the length of axis {axis}"
-    return check_classes(classes, _axis_length(x, axis), what)[indices]
+    return check_classes(classes, _axis_length(x, axis), what)[np.asarray(indices)]
 
 
 def topk_labels(result, x, axis, classes) -> LabeledTopK:
     """A TopK (values, indices) with the labels of its indices."""
     values, indices = result
-    labels = check_classes(classes, _axis_length(x, axis), f"the length of axis {axis}")[indices]
+    labels = check_classes(classes, _axis_length(x, axis), f"the length of axis {axis}")[np.asarray(indices)]
     return LabeledTopK(values, indices, labels)
 
 
 def argtopk_labels(indices, x, axis, classes) -> np.ndarray:
-    return check_classes(classes, _axis_length(x, axis), f"the length of axis {axis}")[indices]
+    return check_classes(classes, _axis_length(x, axis), f"the length of axis {axis}")[np.asarray(indices)]

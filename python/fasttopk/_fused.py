@@ -12,7 +12,8 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, _interop
+from ._dask_dispatch import dask_api, is_dask
 from ._api import TopK, _as_real_array, _check_k, _is_float_dtype, _normalize_axis, _rows
 
 __all__ = ["logsumexp", "topk_softmax"]
@@ -116,6 +117,19 @@ def topk_softmax(
     >>> fasttopk.topk_softmax(logits, 1, classes=["cat", "dog", "emu", "owl"]).labels
     array([['owl']], dtype='<U3')
     """
+    if is_dask(x):
+        if classes is not None:
+            raise TypeError("classes= is not supported for Dask arrays yet: map the indices with map_blocks")
+        return dask_api().topk_softmax(x, k, axis=axis, temperature=temperature, log=log, sorted=sorted)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        result = _interop.call_in_library(
+            topk_softmax, x, k, axis=axis, temperature=temperature, log=log, sorted=sorted
+        )
+        if classes is None:
+            return result
+        from ._classes import topk_labels
+
+        return topk_labels(result, x, axis, classes)
     arr = _as_real_array(x, "x")
     if arr.ndim == 0:
         raise ValueError("x must have at least one dimension")
@@ -198,6 +212,10 @@ def logsumexp(x, axis: Union[int, Sequence[int], None] = -1, *, keepdims: bool =
     >>> float(fasttopk.logsumexp(x[0], axis=None))
     2.4076059644443806
     """
+    if is_dask(x):
+        return dask_api().logsumexp(x, axis, keepdims=keepdims)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(logsumexp, x, axis, keepdims=keepdims)
     arr = _as_real_array(x, "x")
     if not isinstance(keepdims, (bool, np.bool_)):
         raise TypeError(f"keepdims must be a bool, got {type(keepdims).__name__}")

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from . import _metrics
+from ._dask_dispatch import dask_metrics, is_dask
 from ._metrics import (
     _binary_hits_k1,
     _binary_threshold,
@@ -136,6 +137,10 @@ def top_k_accuracy_per_class(y_true, y_score, *, k=2, sample_weight=None, labels
     array([[1. , 1. , 0.5],
            [1. , 1. , 1. ]])
     """
+    if is_dask(y_true, y_score, sample_weight, labels):
+        return dask_metrics().top_k_accuracy_per_class(
+            y_true, y_score, k=k, sample_weight=sample_weight, labels=labels
+        )
     caller = "top_k_accuracy_per_class"
     _check_arraylike(caller, "y_true", y_true, allow_none=False)
     _check_arraylike(caller, "y_score", y_score, allow_none=False)
