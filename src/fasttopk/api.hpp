@@ -42,13 +42,13 @@ class PoolHolder {
         return state().pool;
     }
     static void resize(int n_threads) {
+        // The old pool goes first (joined here, outside the mutex, unless a call in flight
+        // still holds it): when a large pool has used up the address space or the thread
+        // limit, the new one must find its threads' room already given back.
+        { std::shared_ptr<ThreadPool> old = install(nullptr, /*locked=*/false); }
         auto fresh = std::make_shared<ThreadPool>(n_threads);
-        std::shared_ptr<ThreadPool> old;
-        {
-            std::lock_guard<std::mutex> lock(state().mutex);
-            old = install(std::move(fresh));
-        }
-        // `old` is joined here, outside the mutex, unless a call in flight still holds it.
+        // A pool a concurrent first call made in between is replaced, and joined here.
+        std::shared_ptr<ThreadPool> replaced = install(std::move(fresh), /*locked=*/false);
     }
 
    private:
@@ -65,9 +65,12 @@ class PoolHolder {
         static auto* s = new State();  // never destroyed: safe at exit
         return *s;
     }
-    // Puts `fresh` in place (mutex held) and returns the pool it replaces, or nothing when
-    // that pool belongs to the parent of a fork: it cannot be joined here, so it is leaked.
-    static std::shared_ptr<ThreadPool> install(std::shared_ptr<ThreadPool> fresh) {
+    // Puts `fresh` in place and returns the pool it replaces, or nothing when that pool
+    // belongs to the parent of a fork: it cannot be joined here, so it is leaked. `locked`:
+    // whether the caller holds the mutex already.
+    static std::shared_ptr<ThreadPool> install(std::shared_ptr<ThreadPool> fresh, bool locked = true) {
+        std::unique_lock<std::mutex> lock(state().mutex, std::defer_lock);
+        if (!locked) lock.lock();
         std::shared_ptr<ThreadPool> old = std::move(state().pool);
         if (old && state().owner != ::getpid()) {
             new std::shared_ptr<ThreadPool>(std::move(old));  // leaked: its threads are the parent's
