@@ -38,8 +38,9 @@ def x_error(made: Made):
     return None
 
 
-def make_axis(rng, ndim: int, allow_none: bool):
-    """(value, recipe, error or None); ndim 0 takes -1/0 (one element)."""
+def make_axis(rng, ndim: int, allow_none: bool, tuples_ok: bool = False):
+    """(value, recipe, error or None); ndim 0 takes -1/0 (one element). `tuples_ok`: a tuple
+    is a valid axis (softmax), so it is not among the wrong types."""
     span = max(ndim, 1)
     r = rng.random()
     if r < 0.8:
@@ -50,11 +51,38 @@ def make_axis(rng, ndim: int, allow_none: bool):
         return (None, None) if allow_none else (None, Err(TYPE, ("axis",)))
     if r < 0.97:
         return pick(rng, [span, -span - 1, 99, -(2**40)]), Err(AXIS, ("axis",))
-    return pick(rng, [1.0, "0", (0,), True]), Err(TYPE, ("axis",))
+    return pick(rng, [1.0, "0", True] + ([] if tuples_ok else [(0,)])), Err(TYPE, ("axis",))
 
 
 def _axis_norm(axis, ndim):
     return None if axis is None else int(axis) % max(ndim, 1)
+
+
+def make_softmax_axis(rng, ndim: int):
+    """As make_axis, and SciPy's tuple axes: several axes normalised jointly; an empty tuple
+    normalises each element alone; a repeated axis is a ValueError, one out of range an
+    AxisError (a 0-d array has no axis 0 in a tuple)."""
+    if rng.random() >= 0.15:
+        return make_axis(rng, ndim, allow_none=True, tuples_ok=True)
+    if ndim == 0:
+        return (0,), Err(AXIS, ("axis",))
+    picked = [int(a) for a in rng.permutation(ndim)[: int(rng.integers(0, ndim + 1))]]
+    axes = tuple(a - ndim if rng.random() < 0.3 else a for a in picked)
+    r = rng.random()
+    if r < 0.1 and axes:
+        return axes + (axes[0],), Err(VALUE, ("axis",))
+    if r < 0.2:
+        return axes + (ndim,), Err(AXIS, ("axis",))
+    return axes, None
+
+
+def _softmax_axes(axis, ndim):
+    """The normalised axes a softmax reduces over together (None: all of them)."""
+    if axis is None or ndim == 0:
+        return None
+    if isinstance(axis, tuple):
+        return tuple(a % ndim for a in axis)
+    return (int(axis) % ndim,)
 
 
 # --- argmax / argmin ------------------------------------------------------------------------
@@ -159,11 +187,11 @@ def softmax_case(rng) -> Case:
         return _softmax_in_place(rng, name, fn, log)
     made = make_x(rng)
     x = made.canon
-    axis, axis_err = make_axis(rng, x.ndim, allow_none=True)
+    axis, axis_err = make_softmax_axis(rng, x.ndim)
     err = errors(x_error(made), axis_err)
     if err is None:
-        ax = _axis_norm(axis, x.ndim)
-        empty = x.size == 0 if ax is None or x.ndim == 0 else x.shape[ax] == 0
+        axes = _softmax_axes(axis, x.ndim)
+        empty = x.size == 0 if axes is None else any(x.shape[a] == 0 for a in axes)
         if empty:
             err = Err(VALUE, ("x", "empty"))
     result_dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
@@ -194,13 +222,14 @@ def softmax_case(rng) -> Case:
 def _softmax_reference(x, axis, log):
     ref = scipy.special.log_softmax if log else scipy.special.softmax
     with np.errstate(all="ignore"):
-        return ref(x.astype(np.float64), axis=None if axis is None else int(axis))
+        return ref(x.astype(np.float64), axis=axis if axis is None or isinstance(axis, tuple) else int(axis))
 
 
 def compare_softmax(got, want, log, x, axis):
     dtype = got.dtype
     finfo = np.finfo(dtype)
-    n = x.size if axis is None or x.ndim == 0 else x.shape[int(axis)]
+    axes = _softmax_axes(axis, x.ndim)
+    n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     with np.errstate(all="ignore"):
         want_t = want.astype(dtype).astype(np.float64)
         g = got.astype(np.float64)
