@@ -1,0 +1,23 @@
+"""A pytest plugin for the sanitizer pass (tests/sanitize/run.sh): caps every hypothesis test
+at FASTTOPK_SANITIZE_EXAMPLES examples (default 25), whatever its own @settings asks, so the
+suite fits CI's time under ASan on every ISA. The full example counts run in the plain pass."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import settings
+
+
+def pytest_collection_modifyitems(config, items):
+    budget = int(os.environ.get("FASTTOPK_SANITIZE_EXAMPLES", "25"))
+    for item in items:
+        test = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        own = getattr(test, "_hypothesis_internal_use_settings", None)
+        if own is not None and own.max_examples > budget:
+            test._hypothesis_internal_use_settings = settings(own, max_examples=budget)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_report_header(config):
+    return f"hypothesis capped at {os.environ.get('FASTTOPK_SANITIZE_EXAMPLES', '25')} examples per test (sanitizer pass)"

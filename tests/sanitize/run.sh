@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The sanitizer pass of `make test` (make test-sanitize builds BUILD_DIR first):
+#   1. the C++ kernel tests built with ASan + UBSan (leak checks on);
+#   2. the pytest suite on the sanitized module, once per ISA (FASTTOPK_ARCH).
+# CPython is not built with ASan, so the runtime is preloaded, and leak checks are off for it
+# (CPython leaks on purpose at exit). Every report, also one from a child process a test
+# starts, goes to a file under BUILD_DIR/reports; any such file fails the run.
+#
+# Subset (CI time): tests/test_isa_emulated.py is left out (qemu-x86_64 under a preloaded ASan
+# runtime is not a sanitizer check), and hypothesis tests run at most
+# FASTTOPK_SANITIZE_EXAMPLES examples each (default 25; see hypothesis_budget.py).
+#
+# usage: tests/sanitize/run.sh BUILD_DIR PYTHON
+set -euo pipefail
+build=$(cd "$1" && pwd)
+python=$2
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+reports=$build/reports
+rm -rf "$reports" && mkdir -p "$reports"
+
+asan_runtime=$(g++ -print-file-name=libasan.so)
+ubsan_runtime=$(g++ -print-file-name=libubsan.so)
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
+
+fail_on_reports() {  # $1: what ran
+    if compgen -G "$reports/*" >/dev/null; then
+        echo "=== sanitizer reports after $1 ===" >&2
+        for report in "$reports"/*; do echo "--- $report" >&2; cat "$report" >&2; done
+        exit 1
+    fi
+}
+
+echo "=== C++ kernel tests under ASan + UBSan ==="
+ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan" "$build/tests/cpp/fasttopk_cpp_tests"
+fail_on_reports "the C++ kernel tests"
+
+# The sanitized module, with the package's Python files, alone in a package directory; a venv
+# of its own whose path has that directory ahead of the main venv's packages (whose editable
+# install's import hook would otherwise load the unsanitized module).
+pkg=$build/pkg
+rm -rf "$pkg" && mkdir -p "$pkg/fasttopk"
+cp "$root"/python/fasttopk/*.py "$pkg/fasttopk/"
+cp "$root"/python/fasttopk/*.pyi "$root"/python/fasttopk/py.typed "$pkg/fasttopk/" 2>/dev/null || true
+cp "$build"/_core*.so "$pkg/fasttopk/"
+venv=$build/venv
+[ -x "$venv/bin/python" ] || "$python" -m venv --without-pip "$venv"
+main_packages=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+own_packages=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+printf '%s\n%s\n%s\n' "$pkg" "$here" "$main_packages" > "$own_packages/fasttopk_sanitize.pth"
+
+export ASAN_OPTIONS="detect_leaks=0:log_path=$reports/asan"
+run_python() { LD_PRELOAD="$asan_runtime $ubsan_runtime" "$venv/bin/python" "$@"; }
+
+module=$(run_python -c 'import fasttopk._core as c; print(c.__file__)')
+case $module in
+    "$pkg"/*) ;;
+    *) echo "sanitizer pass: fasttopk._core came from $module, not $pkg" >&2; exit 1 ;;
+esac
+archs=$(run_python -c 'import fasttopk._core as c; print(*c.available_archs())')
+for arch in $archs; do
+    echo "=== pytest under ASan + UBSan, FASTTOPK_ARCH=$arch ==="
+    (cd "$root" && FASTTOPK_ARCH=$arch run_python -m pytest -q -p no:cacheprovider -p hypothesis_budget \
+        --ignore=tests/test_isa_emulated.py tests)
+    fail_on_reports "pytest under FASTTOPK_ARCH=$arch"
+done
