@@ -17,8 +17,11 @@ CROSS_BUILD   := build/cpp-tests-aarch64
 CROSS_HEADERS := build/cross-headers
 SAN_BUILD     := build/sanitize
 CPP_TEST_BIN  := tests/cpp/fasttopk_cpp_tests
-SAN_FLAGS     := -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# GCC leaves float-cast-overflow out of -fsanitize=undefined: named on its own.
+SAN_FLAGS     := -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 CPP_TEST_OPTS := -DFASTTOPK_BUILD_CPP_TESTS=ON -DCMAKE_BUILD_TYPE=Release
+# Configuring again is cheap (seconds) and keeps each tree's options as written here.
+CONFIGURE     := $(CMAKE) --log-level=WARNING
 
 .PHONY: test test-python test-cpp test-cpp-aarch64 test-sanitize bench install system-deps test-deps clean
 
@@ -68,8 +71,7 @@ test-python: install test-deps
 # The C++ kernels on their own (tests/cpp): every kernel, dtype and ISA this CPU has, in one
 # process, against scalar references.
 test-cpp: test-deps
-	@[ -f $(CPP_BUILD)/CMakeCache.txt ] || \
-	  $(CMAKE) -S . -B $(CPP_BUILD) -DFASTTOPK_BUILD_PYTHON_MODULE=OFF $(CPP_TEST_OPTS)
+	$(CONFIGURE) -S . -B $(CPP_BUILD) -DFASTTOPK_BUILD_PYTHON_MODULE=OFF $(CPP_TEST_OPTS)
 	$(CMAKE) --build $(CPP_BUILD) -j$(JOBS)
 	$(CPP_BUILD)/$(CPP_TEST_BIN)
 
@@ -80,8 +82,7 @@ test-cpp: test-deps
 test-cpp-aarch64: test-deps
 ifeq ($(MACHINE),x86_64)
 	@mkdir -p $(CROSS_HEADERS); for lib in xsimd xtensor xtl doctest; do ln -sfn /usr/include/$$lib $(CROSS_HEADERS)/$$lib; done
-	@[ -f $(CROSS_BUILD)/CMakeCache.txt ] || \
-	  $(CMAKE) -S . -B $(CROSS_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+	$(CONFIGURE) -S . -B $(CROSS_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
 	    -DFASTTOPK_HEADERS_DIR=$(CURDIR)/$(CROSS_HEADERS) -DFASTTOPK_BUILD_PYTHON_MODULE=OFF $(CPP_TEST_OPTS)
 	$(CMAKE) --build $(CROSS_BUILD) -j$(JOBS)
 	qemu-aarch64 -L /usr/aarch64-linux-gnu $(CROSS_BUILD)/$(CPP_TEST_BIN)
@@ -92,8 +93,7 @@ endif
 # ASan + UBSan: the C++ tests and the pytest suite on a sanitized build of the module, under
 # every ISA; any report fails the run (tests/sanitize/run.sh).
 test-sanitize: install test-deps
-	@[ -f $(SAN_BUILD)/CMakeCache.txt ] || \
-	  $(CMAKE) -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFASTTOPK_BUILD_CPP_TESTS=ON \
+	$(CONFIGURE) -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFASTTOPK_BUILD_CPP_TESTS=ON -DFASTTOPK_OPTIMIZATION=-O1 \
 	    "-DCMAKE_CXX_FLAGS=$(SAN_FLAGS)" -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=OFF \
 	    -DPython_EXECUTABLE=$(CURDIR)/$(PY) -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir)
 	$(CMAKE) --build $(SAN_BUILD) -j$(JOBS)

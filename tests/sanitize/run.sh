@@ -3,8 +3,12 @@
 #   1. the C++ kernel tests built with ASan + UBSan (leak checks on);
 #   2. the pytest suite on the sanitized module, once per ISA (FASTTOPK_ARCH).
 # CPython is not built with ASan, so the runtime is preloaded, and leak checks are off for it
-# (CPython leaks on purpose at exit). Every report, also one from a child process a test
-# starts, goes to a file under BUILD_DIR/reports; any such file fails the run.
+# (CPython leaks on purpose at exit). Every report stops its process (halt_on_error,
+# -fno-sanitize-recover) and fails the run; the output of each step is also kept under
+# BUILD_DIR/reports and searched for reports, in case a process exited 0 after all.
+# (GCC 12's combined ASan+UBSan runtime ignores log_path for UBSan reports: they go to stderr;
+# pytest runs with --capture=sys, since its default fd capture would swallow a report written
+# just before the process dies.)
 #
 # Subset (CI time): tests/test_isa_emulated.py is left out (qemu-x86_64 under a preloaded ASan
 # runtime is not a sanitizer check), and hypothesis tests run at most
@@ -21,19 +25,33 @@ rm -rf "$reports" && mkdir -p "$reports"
 
 asan_runtime=$(g++ -print-file-name=libasan.so)
 ubsan_runtime=$(g++ -print-file-name=libubsan.so)
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+report_pattern='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer|SUMMARY: UndefinedBehaviorSanitizer'
 
-fail_on_reports() {  # $1: what ran
-    if compgen -G "$reports/*" >/dev/null; then
-        echo "=== sanitizer reports after $1 ===" >&2
-        for report in "$reports"/*; do echo "--- $report" >&2; cat "$report" >&2; done
+# Runs "$@" with its output shown and kept in $reports/$1.log; fails on a non-zero exit or on
+# any sanitizer report in the output.
+checked() {
+    local name=$1
+    shift
+    local status=0
+    "$@" 2>&1 | tee "$reports/$name.log" || status=$?
+    if [ "$status" -ne 0 ] || grep -qE "$report_pattern" "$reports/$name.log"; then
+        echo "=== sanitizer pass failed in $name (exit $status); reports:" >&2
+        grep -E -A3 "$report_pattern" "$reports/$name.log" >&2 || true
         exit 1
     fi
 }
 
+# A build without the instrumentation would pass everything silently: refuse it.
+for binary in "$build/tests/cpp/fasttopk_cpp_tests" "$build"/_core*.so; do
+    for hook in __asan_report_load __ubsan_handle; do
+        nm -D --undefined-only "$binary" | grep -q "$hook" ||
+            { echo "sanitizer pass: $binary has no $hook* calls: not a sanitized build" >&2; exit 1; }
+    done
+done
+
 echo "=== C++ kernel tests under ASan + UBSan ==="
-ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan" "$build/tests/cpp/fasttopk_cpp_tests"
-fail_on_reports "the C++ kernel tests"
+ASAN_OPTIONS=detect_leaks=1 checked cpp-tests "$build/tests/cpp/fasttopk_cpp_tests"
 
 # The sanitized module, with the package's Python files, alone in a package directory; a venv
 # of its own whose path has that directory ahead of the main venv's packages (whose editable
@@ -49,7 +67,7 @@ main_packages=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["pur
 own_packages=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 printf '%s\n%s\n%s\n' "$pkg" "$here" "$main_packages" > "$own_packages/fasttopk_sanitize.pth"
 
-export ASAN_OPTIONS="detect_leaks=0:log_path=$reports/asan"
+export ASAN_OPTIONS=detect_leaks=0
 run_python() { LD_PRELOAD="$asan_runtime $ubsan_runtime" "$venv/bin/python" "$@"; }
 
 module=$(run_python -c 'import fasttopk._core as c; print(c.__file__)')
@@ -60,7 +78,7 @@ esac
 archs=$(run_python -c 'import fasttopk._core as c; print(*c.available_archs())')
 for arch in $archs; do
     echo "=== pytest under ASan + UBSan, FASTTOPK_ARCH=$arch ==="
-    (cd "$root" && FASTTOPK_ARCH=$arch run_python -m pytest -q -p no:cacheprovider -p hypothesis_budget \
-        --ignore=tests/test_isa_emulated.py tests)
-    fail_on_reports "pytest under FASTTOPK_ARCH=$arch"
+    cd "$root"
+    FASTTOPK_ARCH=$arch checked "pytest-$arch" run_python -m pytest -q --capture=sys -p no:cacheprovider -p hypothesis_budget \
+        --ignore=tests/test_isa_emulated.py tests
 done
