@@ -1,5 +1,5 @@
 # `make test` and `make bench` do all set-up on a fresh Debian machine (as root): the system
-# headers (xsimd, xtensor) with apt-get when missing, a venv, the package with its extras.
+# headers and tools with apt-get when missing, a venv, the package with its extras.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
@@ -7,8 +7,23 @@ STAMP  := $(VENV)/.fasttopk-installed
 SOURCES := $(shell find src python -type f) CMakeLists.txt pyproject.toml
 # PyTorch is an optional peer in the benchmark; this pin is the CPU build this project measures.
 TORCH  ?= torch==2.13.0
+CMAKE  ?= cmake
+JOBS   ?= 2
+MACHINE := $(shell uname -m)
 
-.PHONY: test bench install system-deps test-deps clean
+# Build trees of `make test`, apart from pip's (build/<wheel tag>).
+CPP_BUILD     := build/cpp-tests
+CROSS_BUILD   := build/cpp-tests-aarch64
+CROSS_HEADERS := build/cross-headers
+SAN_BUILD     := build/sanitize
+CPP_TEST_BIN  := tests/cpp/fasttopk_cpp_tests
+# GCC leaves float-cast-overflow out of -fsanitize=undefined: named on its own.
+SAN_FLAGS     := -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
+CPP_TEST_OPTS := -DFASTTOPK_BUILD_CPP_TESTS=ON -DCMAKE_BUILD_TYPE=Release
+# Configuring again is cheap (seconds) and keeps each tree's options as written here.
+CONFIGURE     := $(CMAKE) --log-level=WARNING
+
+.PHONY: test test-python test-cpp test-cpp-aarch64 test-sanitize bench install system-deps test-deps clean
 
 system-deps:
 	@if [ ! -f /usr/include/xsimd/xsimd.hpp ] || [ ! -f /usr/include/xtensor/xtensor.hpp ]; then \
@@ -16,13 +31,20 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxsimd-dev libxtensor-dev; \
 	fi
 
-# qemu's user-mode emulator lets the suite load the module on CPUs without AVX / AVX-512
-# (tests/test_isa_emulated.py); x86-64 only.
-test-deps:
-	@if [ "$$(uname -m)" = x86_64 ] && ! command -v qemu-x86_64 >/dev/null; then \
-	  echo "installing qemu-user"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user) \
-	    || echo "qemu-user not installed: tests/test_isa_emulated.py will be skipped"; \
+# For `make test`: doctest (the C++ tests), cmake; on x86-64 the aarch64 cross compiler and
+# qemu's user-mode emulators (qemu-user): qemu-aarch64 runs the neon64 kernels' tests, and
+# qemu-x86_64 loads the module on CPUs without AVX / AVX-512 (tests/test_isa_emulated.py).
+test-deps: system-deps
+	@missing=""; \
+	[ -f /usr/include/doctest/doctest.h ] || missing="$$missing doctest-dev"; \
+	command -v $(CMAKE) >/dev/null || missing="$$missing cmake"; \
+	if [ "$(MACHINE)" = x86_64 ]; then \
+	  command -v aarch64-linux-gnu-g++ >/dev/null || missing="$$missing g++-aarch64-linux-gnu"; \
+	  { command -v qemu-aarch64 >/dev/null && command -v qemu-x86_64 >/dev/null; } || missing="$$missing qemu-user"; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
 $(PY):
@@ -36,12 +58,46 @@ $(STAMP): $(PY) $(SOURCES) | system-deps
 
 install: $(STAMP)
 
+# Everything CI runs (.ci/run). Times on the 2-core development machine are in the README.
+test: test-cpp test-cpp-aarch64 test-python test-sanitize
+
 # The suite runs once per ISA this machine has (FASTTOPK_ARCH), so every kernel is checked.
-test: install test-deps
+test-python: install test-deps
 	@set -e; for arch in $$($(PY) -c "import fasttopk._core as c; print(*c.available_archs())"); do \
 	  echo "=== pytest under FASTTOPK_ARCH=$$arch ==="; \
 	  FASTTOPK_ARCH=$$arch $(PY) -m pytest -q tests; \
 	done
+
+# The C++ kernels on their own (tests/cpp): every kernel, dtype and ISA this CPU has, in one
+# process, against scalar references.
+test-cpp: test-deps
+	$(CONFIGURE) -S . -B $(CPP_BUILD) -DFASTTOPK_BUILD_PYTHON_MODULE=OFF $(CPP_TEST_OPTS)
+	$(CMAKE) --build $(CPP_BUILD) -j$(JOBS)
+	$(CPP_BUILD)/$(CPP_TEST_BIN)
+
+# The same tests cross-compiled for aarch64 (the neon64 kernels) and run under qemu-aarch64.
+# The cross compiler sees only the header-only libraries, through a directory of links: the
+# build machine's /usr/include would give it x86-64's glibc headers. On aarch64 itself,
+# test-cpp already runs neon64.
+test-cpp-aarch64: test-deps
+ifeq ($(MACHINE),x86_64)
+	@mkdir -p $(CROSS_HEADERS); for lib in xsimd xtensor xtl doctest; do ln -sfn /usr/include/$$lib $(CROSS_HEADERS)/$$lib; done
+	$(CONFIGURE) -S . -B $(CROSS_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+	    -DFASTTOPK_HEADERS_DIR=$(CURDIR)/$(CROSS_HEADERS) -DFASTTOPK_BUILD_PYTHON_MODULE=OFF $(CPP_TEST_OPTS)
+	$(CMAKE) --build $(CROSS_BUILD) -j$(JOBS)
+	qemu-aarch64 -L /usr/aarch64-linux-gnu $(CROSS_BUILD)/$(CPP_TEST_BIN)
+else
+	@echo "test-cpp-aarch64: native $(MACHINE), covered by test-cpp"
+endif
+
+# ASan + UBSan: the C++ tests and the pytest suite on a sanitized build of the module, under
+# every ISA; any report fails the run (tests/sanitize/run.sh).
+test-sanitize: install test-deps
+	$(CONFIGURE) -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFASTTOPK_BUILD_CPP_TESTS=ON -DFASTTOPK_OPTIMIZATION=-O1 \
+	    "-DCMAKE_CXX_FLAGS=$(SAN_FLAGS)" -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=OFF \
+	    -DPython_EXECUTABLE=$(CURDIR)/$(PY) -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir)
+	$(CMAKE) --build $(SAN_BUILD) -j$(JOBS)
+	tests/sanitize/run.sh $(SAN_BUILD) $(PY)
 
 bench: install
 	-$(PIP) install -q "$(TORCH)" || echo "PyTorch not installed: its columns stay empty"
