@@ -334,6 +334,30 @@ def _arg_reduce(x, axis, out, find_min: bool, fname: str):
     return result.reshape(result_shape)
 
 
+def _arg_extreme(public, x, axis, out, keepdims: bool, classes, find_min: bool):
+    """argmax/argmin: `public` is the function itself, for the forms that call it again
+    (Dask, class labels, torch/JAX inputs, keepdims); then the kernel on NumPy input."""
+    name = public.__name__
+    if is_dask(x):
+        if classes is not None:
+            raise TypeError("classes= is not supported for Dask arrays yet: map the indices with map_blocks")
+        return getattr(dask_api(), name)(x, axis, out=out, keepdims=keepdims)
+    if classes is not None:
+        from ._classes import arg_labels
+
+        return arg_labels(functools.partial(public, keepdims=keepdims), x, axis, out, classes)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(public, x, axis, out=out, keepdims=keepdims)
+    if keepdims:
+        return _conventions.keep_reduced_axis(public, _as_real_array(x, "x"), axis, out, _check_out)
+    rows = _direct_rows(x, axis) if out is None else None
+    if rows is not None:
+        result = np.empty(rows.shape[0], dtype=np.int64)
+        _core.arg_reduce(rows, find_min, result)
+        return result if x.ndim == 2 else result[0]
+    return _arg_reduce(x, axis, out, find_min, name)
+
+
 def argmax(
     x, axis: Optional[int] = -1, *, out: Optional[np.ndarray] = None, keepdims: bool = False, classes=None
 ):
@@ -341,24 +365,7 @@ def argmax(
     or the first NaN if there is one. `axis=None` searches the flattened array. int64;
     `keepdims` keeps the reduced axis with length one, as in NumPy.
     With `classes` (1-D, one label per position along `axis`), the labels of those indices."""
-    if is_dask(x):
-        if classes is not None:
-            raise TypeError("classes= is not supported for Dask arrays yet: map the indices with map_blocks")
-        return dask_api().argmax(x, axis, out=out, keepdims=keepdims)
-    if classes is not None:
-        from ._classes import arg_labels
-
-        return arg_labels(functools.partial(argmax, keepdims=keepdims), x, axis, out, classes)
-    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
-        return _interop.call_in_library(argmax, x, axis, out=out, keepdims=keepdims)
-    if keepdims:
-        return _conventions.keep_reduced_axis(argmax, _as_real_array(x, "x"), axis, out, _check_out)
-    rows = _direct_rows(x, axis) if out is None else None
-    if rows is not None:
-        result = np.empty(rows.shape[0], dtype=np.int64)
-        _core.arg_reduce(rows, False, result)
-        return result if x.ndim == 2 else result[0]
-    return _arg_reduce(x, axis, out, False, "argmax")
+    return _arg_extreme(argmax, x, axis, out, keepdims, classes, find_min=False)
 
 
 def argmin(
@@ -367,24 +374,7 @@ def argmin(
     """Index of the smallest value along `axis`, exactly as ``np.argmin``. int64; `keepdims`
     as in NumPy.
     With `classes` (1-D, one label per position along `axis`), the labels of those indices."""
-    if is_dask(x):
-        if classes is not None:
-            raise TypeError("classes= is not supported for Dask arrays yet: map the indices with map_blocks")
-        return dask_api().argmin(x, axis, out=out, keepdims=keepdims)
-    if classes is not None:
-        from ._classes import arg_labels
-
-        return arg_labels(functools.partial(argmin, keepdims=keepdims), x, axis, out, classes)
-    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
-        return _interop.call_in_library(argmin, x, axis, out=out, keepdims=keepdims)
-    if keepdims:
-        return _conventions.keep_reduced_axis(argmin, _as_real_array(x, "x"), axis, out, _check_out)
-    rows = _direct_rows(x, axis) if out is None else None
-    if rows is not None:
-        result = np.empty(rows.shape[0], dtype=np.int64)
-        _core.arg_reduce(rows, True, result)
-        return result if x.ndim == 2 else result[0]
-    return _arg_reduce(x, axis, out, True, "argmin")
+    return _arg_extreme(argmin, x, axis, out, keepdims, classes, find_min=True)
 
 
 # --- softmax / log_softmax ------------------------------------------------------------------
