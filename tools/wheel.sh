@@ -69,7 +69,6 @@ build_aarch64() {
     -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64 \
     -DCMAKE_C_COMPILER="$WORK/aarch64/zigcc" -DCMAKE_CXX_COMPILER="$WORK/aarch64/zigc++" \
     -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" -DPython_EXECUTABLE="$PY" \
-    -DPython_SOABI="cpython-${pytag#cp}-aarch64-linux-gnu" \
     -DFASTTOPK_HEADERS_DIR="$HEADERS" > "$WORK/aarch64/cmake.log"
   cmake --build "$cmake_dir" -j"$(nproc)" > "$WORK/aarch64/build.log"
   local unpacked=$WORK/aarch64/unpacked
@@ -78,10 +77,25 @@ build_aarch64() {
   "$PY" -m wheel unpack -d "$unpacked" "$(ls "$WORK/x86_64/raw"/*.whl | head -n 1)"
   local tree=$unpacked/fasttopk-$version
   rm -f "$tree"/fasttopk/_core*.so
-  cp "$cmake_dir"/_core*.so "$tree/fasttopk/"
+  # Named for aarch64: the build takes its extension suffix from this (x86-64) interpreter.
+  cp "$cmake_dir"/_core*.so "$tree/fasttopk/_core.cpython-${pytag#cp}-aarch64-linux-gnu.so"
   sed -i "s/^Tag: .*/Tag: $pytag-$pytag-linux_aarch64/" "$tree/fasttopk-$version.dist-info/WHEEL"
   "$PY" -m wheel pack -d "$WORK/aarch64/raw" "$tree"
-  "$PY" -m auditwheel repair --plat "manylinux_${GLIBC/./_}_aarch64" -w dist "$WORK/aarch64/raw"/*.whl
+  # auditwheel judges only wheels of this machine's architecture: the manylinux policy is
+  # checked here by hand (readelf reads any ELF): glibc symbol versions and libraries needed.
+  local so=$tree/fasttopk/_core.cpython-${pytag#cp}-aarch64-linux-gnu.so
+  readelf -h "$so" | grep -q AArch64 || { echo "wheel: $so is not an aarch64 module" >&2; exit 1; }
+  local newest
+  newest=$(readelf --dyn-syms -W "$so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1)
+  if [ "$(printf '%s\n%s\n' "$newest" "$GLIBC" | sort -V | tail -n 1)" != "$GLIBC" ]; then
+    echo "wheel: the aarch64 module needs glibc $newest, newer than $GLIBC" >&2; exit 1
+  fi
+  local needed
+  needed=$(readelf -d "$so" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -v -E '^(libc|libm|libpthread|libdl|librt|ld-linux-aarch64)\.so' || true)
+  [ -z "$needed" ] || { echo "wheel: the aarch64 module needs libraries outside the manylinux policy: $needed" >&2; exit 1; }
+  echo "aarch64 module: newest glibc symbol version $newest, libraries: $(readelf -d "$so" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')"
+  "$PY" -m wheel tags --remove --platform-tag "manylinux_${GLIBC/./_}_aarch64" "$WORK/aarch64/raw"/*.whl
+  mv "$WORK/aarch64/raw"/*manylinux*aarch64*.whl dist/
 }
 
 for arch in $ARCHS; do
@@ -91,7 +105,9 @@ for arch in $ARCHS; do
     *) echo "wheel: unknown arch $arch" >&2; exit 1 ;;
   esac
 done
-for whl in dist/*manylinux*.whl; do
+for whl in dist/*manylinux*x86_64*.whl; do
+  [ -e "$whl" ] || continue
   "$PY" -m auditwheel show "$whl" | tr '\n' ' ' | sed 's/  */ /g'
   echo
 done
+ls -l dist/
