@@ -72,10 +72,15 @@ inline batch<double, A> exp_double(batch<double, A> x) {
     using F = batch<double, A>;
     using I = batch<std::int64_t, A>;
     const F xc = xsimd::min(F(710.0), xsimd::max(F(-746.0), x));
-    const F k = xsimd::nearbyint(xc * F(1.4426950408889634));
-    F r = xsimd::fnma(k, F(6.93145751953125e-1), xc);
+    // NaN lanes go through as 0 and come back at the end: xsimd::exp (and, on SSE2, floor)
+    // convert to int64 inside, which is undefined for NaN.
+    const auto nan = xsimd::isnan(xc);
+    const F xs = xsimd::select(nan, F(0.0), xc);
+    const F k = xsimd::nearbyint(xs * F(1.4426950408889634));
+    F r = xsimd::fnma(k, F(6.93145751953125e-1), xs);
     r = xsimd::fnma(k, F(1.42860682030941723212e-6), r);
-    const F k1 = xsimd::floor(k * F(0.5));
+    // floor(k / 2) for an integer k, rounding instead of xsimd::floor (SSE2: through int64)
+    const F k1 = xsimd::nearbyint(k * F(0.5) - F(0.25));
     const F k2 = k - k1;  // k1, k2 in [-538, 512]: 2^k1 and 2^k2 are normal
     // Adding 1.5 * 2^52 leaves an integer in the low mantissa bits; shifted into the exponent
     // field (with its bias) it makes 2^k1.
@@ -83,7 +88,7 @@ inline batch<double, A> exp_double(batch<double, A> x) {
     const I magic_bits = xsimd::bitwise_cast<I>(magic);
     const F two_k1 = xsimd::bitwise_cast<F>((xsimd::bitwise_cast<I>(k1 + F(1023.0) + magic) - magic_bits) << 52);
     const F two_k2 = xsimd::bitwise_cast<F>((xsimd::bitwise_cast<I>(k2 + F(1023.0) + magic) - magic_bits) << 52);
-    return (xsimd::exp(r) * two_k1) * two_k2;
+    return xsimd::select(nan, xc, (xsimd::exp(r) * two_k1) * two_k2);
 }
 
 // exp(d) where d = x - shift: the fast form when the shift is the row's maximum (so d <= 0 or
@@ -94,7 +99,10 @@ inline batch<T, A> exp_shifted(batch<T, A> d, bool shift_is_max) {
     using B = batch<T, A>;
     if constexpr (std::is_same_v<T, float>) {
         if (shift_is_max) return exp_nonpositive<A>(d);
-        return xsimd::exp(xsimd::min(B(89.0f), xsimd::max(B(-104.0f), d)));
+        // Clamped, and NaN kept out of xsimd::exp (an int32 conversion inside) and put back.
+        const B clamped = xsimd::min(B(89.0f), xsimd::max(B(-104.0f), d));
+        const auto nan = xsimd::isnan(clamped);
+        return xsimd::select(nan, clamped, xsimd::exp(xsimd::select(nan, B(0.0f), clamped)));
     } else {
         return exp_double<A>(d);
     }
