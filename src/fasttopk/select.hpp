@@ -134,7 +134,8 @@ struct TopKRowSelector {
     static constexpr index_t width = B::size;
     static constexpr index_t unroll = 4;
     static constexpr index_t block = width * unroll;
-    static constexpr index_t lanes = 2 * block;  // lane champions for the bound
+    // Lane champions for the bound: 128 on every ISA (16 AVX2 registers), so k up to 64 gets one.
+    static constexpr index_t lanes = std::max<index_t>(2 * block, 128);
 
     index_t k;
     index_t capacity;
