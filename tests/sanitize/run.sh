@@ -83,11 +83,14 @@ for arch in $archs; do
     echo "=== pytest under ASan + UBSan, FASTTOPK_ARCH=$arch ==="
     cd "$root"
     # Left out: the qemu-emulated loads (ISA-independent, and qemu does not run under the ASan
-    # runtime) and the RLIMIT_AS thread-start tests (ASan reserves terabytes of shadow address
-    # space, so an address-space limit cannot apply); the plain passes run them.
+    # runtime), the RLIMIT_AS thread-start tests (ASan reserves terabytes of shadow address
+    # space, so an address-space limit cannot apply) and the fork-from-threads test (GCC 12's
+    # sanitizer runtime can leave its own allocator lock held in a forked child: 1 child in 300
+    # hung here, 0 in 300 without ASan); the plain passes run them.
     FASTTOPK_ARCH=$arch checked "pytest-$arch" run_python -m pytest -q --capture=sys -p no:cacheprovider -p hypothesis_budget \
         --ignore=tests/test_isa_emulated.py --ignore=tests/test_fused_emulated.py \
         --deselect tests/test_stress.py::test_set_num_threads_beyond_what_can_start \
         --deselect tests/test_stress.py::test_env_thread_count_beyond_what_can_start \
+        --deselect tests/test_stress.py::test_fork_while_threads_call_and_resize \
         ${FASTTOPK_SANITIZE_TESTS:-tests}
 done
