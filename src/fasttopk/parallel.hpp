@@ -29,7 +29,11 @@ class ThreadPool {
     // limits) ends the loop: the pool runs with the threads it has, and size() says how many.
     // Throwing instead would unwind past workers already waiting on our condition variables.
     explicit ThreadPool(int n_threads) {
-        const int wanted = std::max(1, n_threads);
+        // Never more than 8 threads per CPU of the machine (at least 64): more only
+        // oversubscribes, and hundreds of 8 MiB stacks can use up an address-space limit, where
+        // glibc aborts inside pthread_create instead of failing it.
+        const int ceiling = int(std::max(64u, 8u * std::thread::hardware_concurrency()));
+        const int wanted = std::max(1, std::min(n_threads, ceiling));
         workers_.reserve(std::size_t(wanted - 1));
         for (int i = 1; i < wanted; ++i) {
             try {
