@@ -11,7 +11,9 @@
 //     buffer back to k and raises the threshold to the k-th best. Each cut, O(k + slack), is
 //     paid for by slack >= k survivors, so hostile rows (ascending, all equal, all NaN) stay
 //     linear.
-// Large k (k near n): every element goes to the buffer.
+// Large k (k near n): every element goes to the buffer, in column order; the k-th largest
+// item is a threshold that keeps the winners in that order, and a stable radix sort on the
+// key bytes alone orders them.
 // Last, the buffer's k best are found and ordered: up to 128 items by counting each item's
 // rank (branch-free), beyond that by introselect and a sort of the k winners. Items are packed
 // integers (see Packed in order.hpp), so every comparison is one integer compare.
@@ -96,33 +98,65 @@ void select_largest(Item* items, index_t n, index_t k, Item* spare) {
     std::copy(spare, spare + need, items + taken);
 }
 
-// Sorts items into descending order: LSD radix on bytes for many items (a byte the items all
-// share, such as the high bytes of small column numbers, costs one counting pass and no move),
-// std::sort for few. `spare` holds as many items as `items`.
+// Sorts items into descending order of their bytes [first_byte, sizeof(Item)), stably: LSD
+// radix on bytes, every byte counted in one pass first; a byte the items all share (such as
+// the high bytes of small column numbers) costs no move. first_byte = 0 orders whole items;
+// the key bytes alone keep items of equal keys in the order they come. `spare` holds n items.
 template <class Item>
-void sort_descending(Item* items, index_t n, Item* spare) {
-    if (n < 256) {
-        std::sort(items, items + n, RanksBefore<Item>{});
-        return;
+void radix_sort_descending(Item* items, index_t n, Item* spare, int first_byte) {
+    constexpr int n_bytes = int(sizeof(Item));
+    index_t count[n_bytes][256] = {};
+    for (index_t i = 0; i < n; ++i) {
+        const Item flipped = ~items[i];  // ~: descending
+        for (int byte = first_byte; byte < n_bytes; ++byte) ++count[byte][std::uint8_t(flipped >> (8 * byte))];
     }
     Item* src = items;
     Item* dst = spare;
-    index_t count[256];
-    for (int byte = 0; byte < int(sizeof(Item)); ++byte) {
+    for (int byte = first_byte; byte < n_bytes; ++byte) {
         const int shift = 8 * byte;
-        std::fill(count, count + 256, index_t(0));
-        for (index_t i = 0; i < n; ++i) ++count[std::uint8_t(~src[i] >> shift)];  // ~: descending
-        if (count[std::uint8_t(~src[0] >> shift)] == n) continue;
+        index_t* c = count[byte];
+        if (c[std::uint8_t(~src[0] >> shift)] == n) continue;
         index_t at = 0;
-        for (index_t& c : count) {
-            const index_t here = c;
-            c = at;
+        for (int b = 0; b < 256; ++b) {
+            const index_t here = c[b];
+            c[b] = at;
             at += here;
         }
-        for (index_t i = 0; i < n; ++i) dst[count[std::uint8_t(~src[i] >> shift)]++] = src[i];
+        for (index_t i = 0; i < n; ++i) dst[c[std::uint8_t(~src[i] >> shift)]++] = src[i];
         std::swap(src, dst);
     }
     if (src != items) std::copy(src, src + n, items);
+}
+
+// Sorts items (all distinct) into descending order; std::sort for few.
+template <class Item>
+void sort_descending(Item* items, index_t n, Item* spare) {
+    if (n < 256) std::sort(items, items + n, RanksBefore<Item>{});
+    else radix_sort_descending(items, n, spare, 0);
+}
+
+// The k-th largest of items[0, n) (distinct), leaving them as they are: MSD radix on bytes,
+// the candidates that share the winning prefix copied to `spare` (n items) and narrowed there.
+template <class Item>
+Item kth_largest_item(const Item* items, index_t n, index_t k, Item* spare) {
+    const Item* from = items;
+    index_t m = n, need = k;
+    index_t count[256];
+    for (int byte = int(sizeof(Item)) - 1; byte >= 0 && m > 64; --byte) {
+        const int shift = 8 * byte;
+        std::fill(count, count + 256, index_t(0));
+        for (index_t i = 0; i < m; ++i) ++count[std::uint8_t(from[i] >> shift)];
+        int cut = 255;
+        for (; count[cut] < need; --cut) need -= count[cut];
+        index_t kept = 0;  // in place within spare after the first byte: never overtakes reads
+        for (index_t i = 0; i < m; ++i)
+            if (int(std::uint8_t(from[i] >> shift)) == cut) spare[kept++] = from[i];
+        from = spare;
+        m = kept;
+    }
+    if (from != spare) std::copy(from, from + m, spare);
+    std::nth_element(spare, spare + (need - 1), spare + m, RanksBefore<Item>{});
+    return spare[need - 1];
 }
 
 template <class A, class T, class Item>
@@ -189,7 +223,8 @@ struct TopKRowSelector {
         if (k == 0) return;
         Item* buf = buffer.get();
         index_t size;
-        if (n <= capacity) {
+        const bool whole_row = n <= capacity;
+        if (whole_row) {
             pack_all(row, n);
             size = n;
         } else {
@@ -200,8 +235,24 @@ struct TopKRowSelector {
             return;
         }
         if (!spare.get()) spare = Scratch<Item>(capacity);
-        select_largest(buf, size, k, spare.get());
-        if (sorted) sort_descending(buf, k, spare.get());
+        if (whole_row) {
+            // The whole row is in the buffer, in column order (large k): the k-th largest item
+            // as a threshold, the winners kept in column order, then ordered by key alone,
+            // stably, so that equal keys stay in column order (half the bytes of a full sort).
+            if (k < n) {
+                const Item threshold = kth_largest_item(buf, n, k, spare.get());
+                index_t kept = 0;
+                for (index_t i = 0; i < n; ++i) {
+                    const Item item = buf[i];
+                    buf[kept] = item;
+                    kept += item >= threshold;
+                }
+            }
+            if (sorted) radix_sort_descending(buf, k, spare.get(), P::index_bits / 8);
+        } else {
+            select_largest(buf, size, k, spare.get());
+            if (sorted) sort_descending(buf, k, spare.get());
+        }
         for (index_t i = 0; i < k; ++i) {
             const index_t j = P::index(buf[i]);
             indices_out[i] = j;
