@@ -350,3 +350,13 @@ def test_400mb_logits_add_only_the_outputs():
     finally:
         del x
         gc.collect()
+
+
+@pytest.mark.parametrize("flag", ["log", "sorted"])
+@pytest.mark.parametrize("value", [0, 1.0, None, "no", np.array([True, False])])
+def test_flags_must_be_bools(flag, value):
+    """As topk's largest/sorted: a truthy stand-in is a TypeError naming the flag (found by
+    the fuzz harness: log=0 was taken as False, an array raised NumPy's ambiguity error)."""
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    with pytest.raises(TypeError, match=flag):
+        fasttopk.topk_softmax(x, 2, **{flag: value})

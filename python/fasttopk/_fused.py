@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _core, _interop
 from ._dask_dispatch import dask_api, is_dask
-from ._api import TopK, _as_real_array, _check_k, _is_float_dtype, _normalize_axis, _rows
+from ._api import TopK, _aligned, _as_real_array, _check_flag, _check_k, _is_float_dtype, _normalize_axis, _rows
 
 __all__ = ["logsumexp", "topk_softmax"]
 
@@ -137,6 +137,8 @@ def topk_softmax(
     k = _check_k(k, arr.shape[axis_])
     result_dtype, core_dtype = _float_dtypes(arr.dtype)
     t = _check_temperature(temperature, _arithmetic_dtype(core_dtype))
+    log = _check_flag(log, "log")
+    sorted = _check_flag(sorted, "sorted")
     if classes is not None:
         from ._classes import check_classes
 
@@ -234,9 +236,11 @@ def logsumexp(x, axis: Union[int, Sequence[int], None] = -1, *, keepdims: bool =
         n_rows = int(np.prod(kept_shape, dtype=np.int64))
         rows = moved.reshape(n_rows, n)  # a view when the axes are already last and contiguous
         if (n > 1 and rows.strides[1] != rows.itemsize) or not rows.flags.aligned:
-            rows = np.ascontiguousarray(rows)
+            rows = _aligned(np.ascontiguousarray(rows))  # (a contiguous one comes back as it is)
     out = np.empty(rows.shape[0], dtype=core_dtype)
-    if out.size:
+    if n == 0:
+        out.fill(-np.inf)  # log(0); NumPy calls an empty array aligned wherever it points
+    elif out.size:
         _core.logsumexp(rows, out)
     result = out.reshape(kept_shape)
     if result.dtype != result_dtype:

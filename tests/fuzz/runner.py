@@ -16,13 +16,15 @@ import numpy as np
 
 import fasttopk
 
-from . import array_cases, metric_cases
+from . import array_cases, fused_cases, metric_cases
 from .case import judge
 
 GENERATORS = [  # (weight, generator)
     (3.0, array_cases.topk_case),
     (3.0, array_cases.argmax_case),
     (3.0, array_cases.softmax_case),
+    (1.5, fused_cases.topk_softmax_case),
+    (1.0, fused_cases.logsumexp_case),
     (2.0, metric_cases.score_case),
     (1.0, metric_cases.rank_case),
     (0.7, metric_cases.stream_case),
