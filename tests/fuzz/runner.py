@@ -16,7 +16,7 @@ import numpy as np
 
 import fasttopk
 
-from . import array_cases, fused_cases, metric_cases
+from . import array_cases, fused_cases, metric_cases, per_class_cases
 from .case import judge
 
 GENERATORS = [  # (weight, generator)
@@ -28,6 +28,7 @@ GENERATORS = [  # (weight, generator)
     (2.0, metric_cases.score_case),
     (1.0, metric_cases.rank_case),
     (0.7, metric_cases.stream_case),
+    (1.0, per_class_cases.per_class_case),
     (0.1, metric_cases.masked_case),
 ]
 _WEIGHTS = np.array([w for w, _ in GENERATORS]) / sum(w for w, _ in GENERATORS)
