@@ -20,9 +20,9 @@ distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
-from fasttopk import _dask_metrics  # noqa: E402
-
 from _dask_cases import CHUNKINGS, array_cases, check_case, hard_scores, softmax_scores  # noqa: E402
+
+from fasttopk import _dask_metrics  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("FASTTOPK_ARCH", "") not in ("", fasttopk._core.available_archs()[-1]),

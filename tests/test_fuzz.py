@@ -23,10 +23,10 @@ def test_fuzz_checks_can_fail(monkeypatch):
     """The judge is not blind: a wrong index, a drifted softmax, a change to the caller's
     array and an error that names nothing are all reported."""
     import numpy as np
-
-    import fasttopk
     from fuzz import array_cases
     from fuzz.case import judge
+
+    import fasttopk
 
     real_argmax, real_softmax = fasttopk.argmax, fasttopk.softmax
 

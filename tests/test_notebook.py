@@ -21,7 +21,8 @@ import make_notebook  # noqa: E402
 def text_outputs(cell):
     """The cell's printed text (stream chunks joined: their splitting varies), results, display
     kinds and errors."""
-    out = ["".join(o["text"] for o in cell.get("outputs", []) if o["output_type"] == "stream" and o["name"] == "stdout")]
+    outputs = cell.get("outputs", [])
+    out = ["".join(o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == "stdout")]
     for o in cell.get("outputs", []):
         if o["output_type"] == "stream":
             continue
