@@ -349,6 +349,7 @@ def _block_ranks(y: Any, s: npt.NDArray[Any], classes: Any, threshold: float | N
         return np.empty(0, dtype=np.int64)
     if s.ndim == 1:  # binary: the thresholded prediction, threshold from all the scores
         m._raise_if_nonfinite(s)
+        assert threshold is not None  # true_label_rank passes one for 1-D scores
         return (~m._binary_hits_k1(s, _block_codes(y, classes), threshold)).astype(np.int64)
     return m.true_label_rank(y, s, labels=classes)
 
