@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ALL_FLOAT_DTYPES, ALL_REAL_DTYPES, LENGTHS, float_arrays, random_array
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fasttopk
+
+from conftest import ALL_FLOAT_DTYPES, ALL_REAL_DTYPES, LENGTHS, float_arrays, random_array
 
 FUNCS = [(fasttopk.argmax, np.argmax), (fasttopk.argmin, np.argmin)]
 FUNC_IDS = ["argmax", "argmin"]

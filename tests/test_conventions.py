@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.special
-from conftest import stable_topk_reference
 
 import fasttopk
+
+from conftest import stable_topk_reference
 
 AXES = [None, 0, 1, 2, -1, -3]
 

@@ -20,9 +20,9 @@ distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
-from _dask_cases import CHUNKINGS, array_cases, check_case, hard_scores, softmax_scores  # noqa: E402
-
 from fasttopk import _dask_metrics  # noqa: E402
+
+from _dask_cases import CHUNKINGS, array_cases, check_case, hard_scores, softmax_scores  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("FASTTOPK_ARCH", "") not in ("", fasttopk._core.available_archs()[-1]),
@@ -33,7 +33,9 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def client():
     with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+        # ":0": any free port for the scheduler's HTTP server (it binds one even without a
+        # dashboard; the default 8787 may be another cluster's, and Dask then warns)
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0",
         silence_logs=logging.ERROR,
     ) as cluster, distributed.Client(cluster, set_as_default=False) as c:
         yield c

@@ -15,9 +15,9 @@ da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
-from _dask_cases import CHUNKINGS, forbid_compute  # noqa: E402
-
 from fasttopk import _dask_metrics  # noqa: E402
+
+from _dask_cases import CHUNKINGS, forbid_compute  # noqa: E402
 
 N, C = 103, 7
 NAMES = np.array(["ant", "bee", "cat", "dog", "eel", "fox", "gnu"])

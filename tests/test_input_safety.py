@@ -8,12 +8,13 @@ import mmap
 import numpy as np
 import pytest
 import scipy.special
-from conftest import stable_topk_reference
 from numpy.lib.stride_tricks import as_strided
 
 import fasttopk
 import fasttopk._api
 import fasttopk._metrics
+
+from conftest import stable_topk_reference
 
 
 class CoreSpy:
@@ -182,6 +183,11 @@ def test_interleaved_but_disjoint_out_is_accepted(rng):
 # --- item 5: subclasses -----------------------------------------------------------------------
 
 
+# np.matrix itself warns that it is not recommended: these tests make one on purpose.
+MATRIX_WARNING = "ignore:the matrix subclass is not the recommended way:PendingDeprecationWarning"
+
+
+@pytest.mark.filterwarnings(MATRIX_WARNING)
 def test_matrix_is_reduced_as_its_base_array():
     m = np.matrix([[1, 5, 2], [9, 0, 3]])
     a = np.asarray(m)
@@ -195,6 +201,7 @@ def test_matrix_is_reduced_as_its_base_array():
     assert np.array_equal(fasttopk.argtopk(m, 2), stable_topk_reference(a, 2))
 
 
+@pytest.mark.filterwarnings(MATRIX_WARNING)
 def test_matrix_out():
     x = np.arange(12.0).reshape(3, 4)
     out = np.matrix(np.zeros((3, 4)))

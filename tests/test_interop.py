@@ -10,10 +10,11 @@ import textwrap
 import numpy as np
 import pytest
 import scipy.special
-from conftest import stable_topk_reference
-from interop_helpers import HALF, core_spy, data_pointer, ulp_distance
 
 import fasttopk
+
+from conftest import stable_topk_reference
+from interop_helpers import HALF, core_spy, data_pointer, ulp_distance
 
 
 class DLPackOnly:

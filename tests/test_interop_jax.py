@@ -8,10 +8,11 @@ import os
 import numpy as np
 import pytest
 import scipy.special
-from conftest import stable_topk_reference
-from interop_helpers import HALF, core_spy, ulp_distance
 
 import fasttopk
+
+from conftest import stable_topk_reference
+from interop_helpers import HALF, core_spy, ulp_distance
 
 pytestmark = pytest.mark.skipif(os.environ.get("FASTTOPK_JAX_CHILD") != "1",
                                 reason="run by test_interop.py in a child process")

@@ -7,10 +7,11 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from conftest import stable_topk_reference
-from interop_helpers import HALF, core_spy, ulp_distance
 
 import fasttopk
+
+from conftest import stable_topk_reference
+from interop_helpers import HALF, core_spy, ulp_distance
 
 torch = pytest.importorskip("torch")
 

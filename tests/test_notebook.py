@@ -67,7 +67,8 @@ def test_readme_named_predictions_example_runs():
 
     import fasttopk
 
-    readme = open(os.path.join(ROOT, "README.md")).read()
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
     scope: dict = {}
     for code in blocks[:2]:

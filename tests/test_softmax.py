@@ -7,12 +7,13 @@ import warnings
 import numpy as np
 import pytest
 import scipy.special
-from conftest import LENGTHS, float_arrays
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fasttopk
+
+from conftest import LENGTHS, float_arrays
 
 FUNCS = [(fasttopk.softmax, scipy.special.softmax), (fasttopk.log_softmax, scipy.special.log_softmax)]
 FUNC_IDS = ["softmax", "log_softmax"]

@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.special
-from conftest import stable_topk_reference
 
 import fasttopk
+
+from conftest import stable_topk_reference
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import fasttopk
+
 from conftest import (
     ALL_REAL_DTYPES,
     LENGTHS,
@@ -15,11 +21,6 @@ from conftest import (
     random_array,
     stable_topk_reference,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-
-import fasttopk
 
 CORE_DTYPES = [np.float32, np.float64, np.int32, np.int64]
 

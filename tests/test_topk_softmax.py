@@ -11,11 +11,12 @@ import warnings
 import numpy as np
 import pytest
 import scipy.special
-from conftest import ALL_REAL_DTYPES, float_arrays, random_array, stable_topk_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fasttopk
+
+from conftest import ALL_REAL_DTYPES, float_arrays, random_array, stable_topk_reference
 
 TEMPERATURES = [1.0, 0.5, 2.0, 7.3, 1e-3]
 # (rtol, atol) per result dtype; atol covers results that underflow to subnormals on one side.

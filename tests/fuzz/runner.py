@@ -161,6 +161,7 @@ def supervise(seed: int, seconds: float, case_timeout: float = 60.0, log=None) -
 
 
 def _pump(stream, lines):
-    for line in stream:
-        lines.put(line.rstrip("\n"))
+    with stream:  # closed here, at the end of the worker's output (else a ResourceWarning)
+        for line in stream:
+            lines.put(line.rstrip("\n"))
     lines.put(None)
