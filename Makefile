@@ -23,7 +23,7 @@ CPP_TEST_OPTS := -DFASTTOPK_BUILD_CPP_TESTS=ON -DCMAKE_BUILD_TYPE=Release
 # Configuring again is cheap (seconds) and keeps each tree's options as written here.
 CONFIGURE     := $(CMAKE) --log-level=WARNING
 
-.PHONY: test test-python test-cpp test-cpp-aarch64 test-sanitize test-wheel wheel bench bench-publish install system-deps test-deps clean
+.PHONY: test test-static test-python test-cpp test-cpp-aarch64 test-sanitize test-wheel wheel bench bench-publish install system-deps test-deps clean
 
 system-deps:
 	@if [ ! -f /usr/include/xsimd/xsimd.hpp ] || [ ! -f /usr/include/xtensor/xtensor.hpp ]; then \
@@ -61,11 +61,18 @@ install: $(STAMP)
 # Everything CI runs (.ci/run). Times on the 2-core development machine are in the README.
 test: test-cpp test-cpp-aarch64 test-python test-sanitize
 
+# Lint and types, once (they do not depend on the ISA): ruff (pyproject's [tool.ruff]) over
+# the Python code; tests/test_typing.py runs mypy --strict over the package and a user's script.
+# The docstrings' >>> examples (tests/test_doctests.py) run under every ISA with the suite.
+test-static: install
+	$(PY) -m ruff check python tests benchmarks examples/make_notebook.py
+	$(PY) -m pytest -q tests/test_typing.py
+
 # The suite runs once per ISA this machine has (FASTTOPK_ARCH), so every kernel is checked.
-test-python: install test-deps
+test-python: install test-deps test-static
 	@set -e; for arch in $$($(PY) -c "import fasttopk._core as c; print(*c.available_archs())"); do \
 	  echo "=== pytest under FASTTOPK_ARCH=$$arch ==="; \
-	  FASTTOPK_ARCH=$$arch $(PY) -m pytest -q tests; \
+	  FASTTOPK_ARCH=$$arch $(PY) -m pytest -q tests --ignore=tests/test_typing.py; \
 	done
 
 # The C++ kernels on their own (tests/cpp): every kernel, dtype and ISA this CPU has, in one

@@ -13,7 +13,7 @@ INT_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uin
 ALL_REAL_DTYPES = ALL_FLOAT_DTYPES + INT_DTYPES + [np.bool_]
 
 # Lengths around every SIMD width (2..16 lanes), unroll block (up to 64) and beyond.
-LENGTHS = list(range(1, 71)) + [127, 128, 129, 255, 256, 257, 1000, 4097]
+LENGTHS = [*range(1, 71), 127, 128, 129, 255, 256, 257, 1000, 4097]
 
 @pytest.fixture
 def rng():

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fasttopk
+
 from conftest import ALL_FLOAT_DTYPES, ALL_REAL_DTYPES, LENGTHS, float_arrays, random_array
 
 FUNCS = [(fasttopk.argmax, np.argmax), (fasttopk.argmin, np.argmin)]
@@ -179,7 +180,7 @@ def test_every_axis_nd(dtype, rng):
 def test_axis_0_down_columns(dtype, rng):
     """axis=0 of a row-major matrix runs down the columns in place (lanes are columns): every
     column count around the SIMD widths, NaN in any row, ties, one row, many rows."""
-    for n_cols in list(range(1, 40)) + [63, 64, 65, 127, 128, 129, 1000]:
+    for n_cols in [*range(1, 40), 63, 64, 65, 127, 128, 129, 1000]:
         for n_rows in [1, 2, 3, 17, 200]:
             x = random_array(rng, (n_rows, n_cols), dtype, ties=True)
             check(x, axis=0)

@@ -87,7 +87,7 @@ def test_axis_error_is_numpys():
 def test_axis_not_an_integer(name):
     x = np.zeros((2, 3), dtype=np.float32)
     tuple_axis = [] if name in ("softmax", "log_softmax") else [(0, 1)]  # SciPy's tuple axis is valid there
-    for axis in [1.0, 0.5, "0", True, [0], np.float64(1.0)] + tuple_axis:
+    for axis in [1.0, 0.5, "0", True, [0], np.float64(1.0), *tuple_axis]:
         with pytest.raises(TypeError, match="axis"):
             ARRAY_FUNCS[name](x, axis=axis)
 
@@ -131,7 +131,7 @@ def test_k_not_an_integer(fn):
 def test_out_wrong_shape(name):
     x = np.zeros((4, 6), dtype=np.float32)
     good = good_out(name, x)
-    for shape in [good.shape + (1,), good.shape[::-1] if good.ndim else (1,), (good.size + 1,), ()]:
+    for shape in [(*good.shape, 1), good.shape[::-1] if good.ndim else (1,), (good.size + 1,), ()]:
         if tuple(shape) == good.shape:
             continue
         with pytest.raises(ValueError, match="out"):

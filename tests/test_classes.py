@@ -100,7 +100,7 @@ def test_topk_softmax_other_axis(rng):
 
 
 @pytest.mark.parametrize("fn", ["argmax", "argmin", "topk", "argtopk", "topk_softmax"])
-@pytest.mark.parametrize("bad", [NAMES[:6], NAMES.tolist() + ["yak"], np.array(["a"]), []])
+@pytest.mark.parametrize("bad", [NAMES[:6], [*NAMES.tolist(), "yak"], np.array(["a"]), []])
 def test_wrong_length_names_classes(scores, fn, bad):
     f = getattr(fasttopk, fn)
     args = (scores,) if fn in ("argmax", "argmin") else (scores, 2)

@@ -7,6 +7,7 @@ import pytest
 import scipy.special
 
 import fasttopk
+
 from conftest import stable_topk_reference
 
 AXES = [None, 0, 1, 2, -1, -3]

@@ -20,11 +20,11 @@ cloudpickle = pytest.importorskip("cloudpickle")
 
 from _dask_cases import (  # noqa: E402  (after the importorskip)
     CHUNKINGS,
-    compute_eps,
     ComputeForbidden,
     array_cases,
     bits,
     check_case,
+    compute_eps,
     forbid_compute,
     hard_scores,
     softmax_scores,
@@ -254,7 +254,7 @@ def _splits(draw, n):
     if n == 0:
         return (0,)
     cuts = sorted(draw(st.sets(st.integers(1, n - 1), max_size=4))) if n > 1 else []
-    edges = [0] + cuts + [n]
+    edges = [0, *cuts, n]
     return tuple(b - a for a, b in zip(edges, edges[1:]))
 
 

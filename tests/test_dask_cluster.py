@@ -33,7 +33,9 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def client():
     with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+        # ":0": any free port for the scheduler's HTTP server (it binds one even without a
+        # dashboard; the default 8787 may be another cluster's, and Dask then warns)
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0",
         silence_logs=logging.ERROR,
     ) as cluster, distributed.Client(cluster, set_as_default=False) as c:
         yield c

@@ -154,7 +154,9 @@ def test_eager_errors_and_warning(rng):
 def test_topkaccuracy_update_with_dask_batches(rng):
     y, s, w = data(rng)
     acc = fasttopk.TopKAccuracy(k=[1, 3])
-    acc.update(da.from_array(y[:60], chunks=17), da.from_array(s[:60], chunks=(25, 4)), da.from_array(w[:60], chunks=60))
+    acc.update(
+        da.from_array(y[:60], chunks=17), da.from_array(s[:60], chunks=(25, 4)), da.from_array(w[:60], chunks=60)
+    )
     acc.update(y[60:], s[60:], w[60:])  # and an in-memory batch
     np.testing.assert_allclose(acc.result(), sk_score(y, s, [1, 3], sample_weight=w), rtol=1e-13)
     assert acc.n_samples == N

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import random
 
+import pytest
+
 from fuzz.runner import supervise
 
 
@@ -19,12 +21,15 @@ def test_fuzz_public_api():
     assert not report.failures, report.summary(max_shown=5)
 
 
+# the cases include np.matrix inputs, which warn that np.matrix is not recommended
+@pytest.mark.filterwarnings("ignore:the matrix subclass is not the recommended way:PendingDeprecationWarning")
 def test_fuzz_checks_can_fail(monkeypatch):
     """The judge is not blind: a wrong index, a drifted softmax, a change to the caller's
     array and an error that names nothing are all reported."""
     import numpy as np
 
     import fasttopk
+
     from fuzz import array_cases
     from fuzz.case import judge
 

@@ -112,7 +112,7 @@ def test_every_bit_pattern(bits, which, k_frac):
     wide = x.astype(np.float32)
     assert ftk.argmax(x) == np.argmax(wide)
     assert ftk.argmin(x) == np.argmin(wide)
-    k = int(round(k_frac * len(bits)))
+    k = round(k_frac * len(bits))
     np.testing.assert_array_equal(ftk.argtopk(x, k), ftk.argtopk(wide, k))
 
 

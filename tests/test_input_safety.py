@@ -13,6 +13,7 @@ from numpy.lib.stride_tricks import as_strided
 import fasttopk
 import fasttopk._api
 import fasttopk._metrics
+
 from conftest import stable_topk_reference
 
 
@@ -76,7 +77,7 @@ def test_unaligned_input_is_copied_before_the_core(spy, rng, dtype, shape):
     assert np.array_equal(fasttopk.argmax(u), np.argmax(x, axis=-1))
     assert np.array_equal(fasttopk.argmin(u, axis=0), np.argmin(x, axis=0))
     assert fasttopk.argmax(u, axis=None) == np.argmax(x)
-    values, indices = fasttopk.topk(u, 3, largest=False)
+    _values, indices = fasttopk.topk(u, 3, largest=False)
     assert np.array_equal(indices, stable_topk_reference(x, 3, largest=False))
     if x.dtype.kind == "f":
         np.testing.assert_array_equal(fasttopk.softmax(u), fasttopk.softmax(x))
@@ -182,6 +183,11 @@ def test_interleaved_but_disjoint_out_is_accepted(rng):
 # --- item 5: subclasses -----------------------------------------------------------------------
 
 
+# np.matrix itself warns that it is not recommended: these tests make one on purpose.
+MATRIX_WARNING = "ignore:the matrix subclass is not the recommended way:PendingDeprecationWarning"
+
+
+@pytest.mark.filterwarnings(MATRIX_WARNING)
 def test_matrix_is_reduced_as_its_base_array():
     m = np.matrix([[1, 5, 2], [9, 0, 3]])
     a = np.asarray(m)
@@ -195,6 +201,7 @@ def test_matrix_is_reduced_as_its_base_array():
     assert np.array_equal(fasttopk.argtopk(m, 2), stable_topk_reference(a, 2))
 
 
+@pytest.mark.filterwarnings(MATRIX_WARNING)
 def test_matrix_out():
     x = np.arange(12.0).reshape(3, 4)
     out = np.matrix(np.zeros((3, 4)))

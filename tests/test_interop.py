@@ -12,6 +12,7 @@ import pytest
 import scipy.special
 
 import fasttopk
+
 from conftest import stable_topk_reference
 from interop_helpers import HALF, core_spy, data_pointer, ulp_distance
 
@@ -63,7 +64,9 @@ def test_array_interface_objects_and_lists(rng):
     np.testing.assert_array_equal(fasttopk.argmax(x.tolist()), np.argmax(x, axis=-1))
 
 
-@pytest.mark.parametrize("device, name", [((2, 0), "cuda"), ((10, 1), "rocm"), ((8, 0), "metal"), ((99, 0), "DLPack type 99")])
+@pytest.mark.parametrize(
+    "device, name", [((2, 0), "cuda"), ((10, 1), "rocm"), ((8, 0), "metal"), ((99, 0), "DLPack type 99")]
+)
 @pytest.mark.parametrize("function", ["topk", "argmax", "softmax", "top_k_accuracy_score"])
 def test_array_on_another_device_is_refused(device, name, function):
     gpu_array = DLPackOnly(np.zeros((4, 5), np.float32), device=device)

@@ -10,6 +10,7 @@ import pytest
 import scipy.special
 
 import fasttopk
+
 from conftest import stable_topk_reference
 from interop_helpers import HALF, core_spy, ulp_distance
 

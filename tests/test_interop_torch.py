@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import fasttopk
+
 from conftest import stable_topk_reference
 from interop_helpers import HALF, core_spy, ulp_distance
 
@@ -218,7 +219,9 @@ def test_bfloat16_read_and_written_in_place(monkeypatch):
     assert spy.calls[1][1] == [t.data_ptr(), probabilities.data_ptr()]
 
 
-@pytest.mark.parametrize("dtype", [torch.float32] + [pytest.param(d, marks=HALF) for d in (torch.float16, torch.bfloat16)])
+@pytest.mark.parametrize(
+    "dtype", [torch.float32, *(pytest.param(d, marks=HALF) for d in (torch.float16, torch.bfloat16))]
+)
 def test_peak_memory_is_the_outputs(dtype):
     t = torch.randn(2048, 2048).to(dtype)  # torch's memory: not traced; NumPy's is
     tracemalloc.start()

@@ -21,7 +21,8 @@ import make_notebook  # noqa: E402
 def text_outputs(cell):
     """The cell's printed text (stream chunks joined: their splitting varies), results, display
     kinds and errors."""
-    out = ["".join(o["text"] for o in cell.get("outputs", []) if o["output_type"] == "stream" and o["name"] == "stdout")]
+    outputs = cell.get("outputs", [])
+    out = ["".join(o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == "stdout")]
     for o in cell.get("outputs", []):
         if o["output_type"] == "stream":
             continue
@@ -66,7 +67,8 @@ def test_readme_named_predictions_example_runs():
 
     import fasttopk
 
-    readme = open(os.path.join(ROOT, "README.md")).read()
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
     scope: dict = {}
     for code in blocks[:2]:

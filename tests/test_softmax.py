@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fasttopk
+
 from conftest import LENGTHS, float_arrays
 
 FUNCS = [(fasttopk.softmax, scipy.special.softmax), (fasttopk.log_softmax, scipy.special.log_softmax)]

@@ -5,7 +5,6 @@ seconds at most when the code is right."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap

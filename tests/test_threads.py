@@ -13,6 +13,7 @@ import pytest
 import scipy.special
 
 import fasttopk
+
 from conftest import stable_topk_reference
 
 
@@ -128,7 +129,7 @@ def test_set_num_threads_while_other_threads_compute(rng):
         try:
             while not stop.is_set():
                 assert_same(run_all(x), expected)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=compute) for _ in range(3)]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fasttopk
+
 from conftest import (
     ALL_REAL_DTYPES,
     LENGTHS,
@@ -111,7 +112,7 @@ def test_lengths_and_k(dtype, largest, rng):
 def test_k_around_simd_widths(dtype, n, rng):
     x = random_array(rng, (2, n), dtype)
     y = random_array(rng, (2, n), dtype, ties=True)
-    for k in list(range(1, 21)) + [31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257]:
+    for k in [*range(1, 21), 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257]:
         for largest in (True, False):
             check(x, k, largest=largest)
             check(y, k, largest=largest)
@@ -259,7 +260,7 @@ def test_language_model_rows(rng):
     x = rng.standard_normal((4, 128000)).astype(np.float32)
     x[1, rng.choice(128000, 100)] = 7.0  # ties at the top
     for largest in (True, False):
-        v, i = check(x, 50, largest=largest)
+        _v, _i = check(x, 50, largest=largest)
     check(x, 50, sorted=False)
     check(x.astype(np.float64)[:2], 50)
 
@@ -293,7 +294,7 @@ def test_small_integer_extremes():
     for dtype in [np.int8, np.uint8, np.int16, np.uint16, np.uint32]:
         info = np.iinfo(dtype)
         x = np.array([info.min, info.max, 0 if info.min < 0 else 1, info.max, info.min], dtype=dtype)
-        v, i = check(x, 5)
+        _v, i = check(x, 5)
         assert i.tolist() == [1, 3, 2, 0, 4]
         check(np.tile(x, 300), 7, largest=False)
 

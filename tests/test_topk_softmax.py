@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fasttopk
+
 from conftest import ALL_REAL_DTYPES, float_arrays, random_array, stable_topk_reference
 
 TEMPERATURES = [1.0, 0.5, 2.0, 7.3, 1e-3]
@@ -267,7 +268,7 @@ def test_classes_give_labels(rng):
     x = rng.standard_normal((4, 6))
     names = np.array(["ant", "bee", "cat", "dog", "eel", "fox"])
     result = fasttopk.topk_softmax(x, 3, classes=names)
-    values, indices = result
+    _values, indices = result
     assert isinstance(result, tuple) and len(result) == 2
     np.testing.assert_array_equal(result.labels, names[indices])
     assert pickle.loads(pickle.dumps(result)).labels.tolist() == result.labels.tolist()

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Collection
 from functools import partial
+from typing import Any
 
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from . import _api
 
@@ -38,16 +41,33 @@ __all__ = [
 
 # --- each distributed worker's thread budget --------------------------------------------------
 
-_budget_applied_pid = None
+_budget_applied_pid: int | None = None
 
 
 def apply_worker_thread_budget() -> None:
-    """Called at the start of every task. In a ``distributed`` worker process, the first task
-    sets fasttopk's pool to one thread (once per process): the worker's ``nthreads`` task
-    threads are its thread budget, each task runs its kernel on its own thread, so T tasks
-    never start T pools of the machine's size. This is Dask's own convention for native
-    libraries (its nanny sets OMP_NUM_THREADS=1). FASTTOPK_NUM_THREADS in the worker's
-    environment, or a later ``client.run(fasttopk.set_num_threads, n)``, overrides it."""
+    """Gives fasttopk's pool one thread in a Dask worker process; called by every task.
+
+    In a ``distributed`` worker process, the first task sets fasttopk's pool to one thread
+    (once per process): the worker's ``nthreads`` task threads are its thread budget, each
+    task runs its kernel on its own thread, so T tasks never start T pools of the machine's
+    size. This is Dask's own convention for native libraries (its nanny sets
+    OMP_NUM_THREADS=1). FASTTOPK_NUM_THREADS in the worker's environment, or a later
+    ``client.run(fasttopk.set_num_threads, n)``, overrides it. Outside a worker (local
+    schedulers, the client) it changes nothing.
+
+    See Also
+    --------
+    fasttopk.set_num_threads : the pool's size, set directly.
+
+    Examples
+    --------
+    >>> import fasttopk
+    >>> from fasttopk._dask import apply_worker_thread_budget
+    >>> before = fasttopk.get_num_threads()
+    >>> apply_worker_thread_budget()  # not in a worker: the pool keeps its size
+    >>> fasttopk.get_num_threads() == before
+    True
+    """
     global _budget_applied_pid
     if _budget_applied_pid == os.getpid():
         return
@@ -66,7 +86,37 @@ def apply_worker_thread_budget() -> None:
 # --- shared helpers ---------------------------------------------------------------------------
 
 
-def as_dask_array(x, name: str = "x") -> da.Array:
+def as_dask_array(x: Any, name: str = "x") -> da.Array:
+    """`x` as a Dask array: Dask arrays as they are, array-likes in one chunk.
+
+    Parameters
+    ----------
+    x : dask.array.Array or array_like
+        An argument of a public function.
+    name : str, default "x"
+        The argument's name in error messages.
+
+    Returns
+    -------
+    dask.array.Array
+        `x` itself, or ``da.from_array(np.asarray(x))``.
+
+    Raises
+    ------
+    TypeError
+        `x` is another Dask collection (a dataframe or series): the message says how to
+        convert it.
+
+    See Also
+    --------
+    dask.array.from_array : what wraps an in-memory array.
+
+    Examples
+    --------
+    >>> from fasttopk._dask import as_dask_array
+    >>> as_dask_array([1.0, 2.0]).chunks
+    ((2,),)
+    """
     if isinstance(x, da.Array):
         return x
     if type(x).__module__.startswith(("dask.", "dask_expr")):
@@ -77,12 +127,12 @@ def as_dask_array(x, name: str = "x") -> da.Array:
     return da.from_array(np.asarray(x))
 
 
-def _refuse_out(out) -> None:
+def _refuse_out(out: object) -> None:
     if out is not None:
         raise TypeError("out= is not supported for Dask arrays: the result is a new lazy array")
 
 
-def _probe(x: da.Array, full=(), small=()):
+def _probe(x: da.Array, full: Collection[int] = (), small: Collection[int] = ()) -> npt.NDArray[Any]:
     """A tiny ndarray of x's dtype on which the in-memory function raises the same errors: x's
     length along the axes in `full` (k is checked against it), at most 2 along `small`, at most
     1 elsewhere (0 stays 0)."""
@@ -94,20 +144,20 @@ def _probe(x: da.Array, full=(), small=()):
     return np.zeros(shape, dtype=x.dtype)
 
 
-def _record_dtype(value_dtype) -> np.dtype:
+def _record_dtype(value_dtype: npt.DTypeLike) -> np.dtype[np.void]:
     return np.dtype([("value", value_dtype), ("index", np.int64)])
 
 
-def _pack(values, indices, record) -> np.ndarray:
+def _pack(values: npt.NDArray[Any], indices: npt.NDArray[np.int64], record: np.dtype[np.void]) -> npt.NDArray[np.void]:
     out = np.empty(values.shape, dtype=record)
     out["value"] = values
     out["index"] = indices
     return out
 
 
-def _offset(block_info) -> int:
+def _offset(block_info: Any) -> int:
     """Where this block starts along the last (class) axis of the whole array."""
-    return block_info[0]["array-location"][-1][0]
+    return int(block_info[0]["array-location"][-1][0])
 
 
 def _axis_last(x: da.Array, axis: int) -> da.Array:
@@ -118,14 +168,17 @@ def _restore_axis(r: da.Array, axis: int) -> da.Array:
     return r if axis == r.ndim - 1 else da.moveaxis(r, -1, axis)
 
 
-def _identity(block, axis=None, keepdims=True):
+def _identity(block: npt.NDArray[Any], axis: object = None, keepdims: bool = True) -> npt.NDArray[Any]:
     return block
 
 
 # --- top-k --------------------------------------------------------------------------------------
 
 
-def _topk_block(block, k, largest, sorted, record, global_index, block_info=None):
+def _topk_block(
+    block: npt.NDArray[Any], k: int, largest: bool, sorted: bool, record: np.dtype[np.void], global_index: bool,
+    block_info: Any = None,
+) -> npt.NDArray[np.void]:
     apply_worker_thread_budget()
     kk = min(k, block.shape[-1])
     values, indices = _api.topk(block, kk, axis=-1, largest=largest, sorted=sorted)
@@ -134,7 +187,9 @@ def _topk_block(block, k, largest, sorted, record, global_index, block_info=None
     return _pack(values, indices, record)
 
 
-def _topk_merge(candidates, axis=None, keepdims=True, *, k, largest):
+def _topk_merge(
+    candidates: npt.NDArray[np.void], axis: object = None, keepdims: bool = True, *, k: int, largest: bool
+) -> npt.NDArray[np.void]:
     apply_worker_thread_budget()
     kk = min(k, candidates.shape[-1])
     positions = _api.argtopk(candidates["value"], kk, axis=-1, largest=largest, sorted=True)
@@ -148,11 +203,11 @@ def _topk_records(x: da.Array, k: int, largest: bool, sorted: bool) -> da.Array:
     if x.numblocks[-1] == 1:
         return x.map_blocks(
             _topk_block, k, largest, sorted, record, False,
-            chunks=lead_chunks + ((k,),), dtype=record, meta=np.empty((0,) * x.ndim, record),
+            chunks=(*lead_chunks, (k,)), dtype=record, meta=np.empty((0,) * x.ndim, record),
         )
     candidates = x.map_blocks(
         _topk_block, k, largest, True, record, True,
-        chunks=lead_chunks + (tuple(min(k, c) for c in x.chunks[-1]),),
+        chunks=(*lead_chunks, tuple(min(k, c) for c in x.chunks[-1])),
         dtype=record, meta=np.empty((0,) * x.ndim, record),
     )
     merge = partial(_topk_merge, k=k, largest=largest)
@@ -163,7 +218,7 @@ def _topk_records(x: da.Array, k: int, largest: bool, sorted: bool) -> da.Array:
     )
 
 
-def _topk(x, k, axis, largest, sorted):
+def _topk(x: Any, k: Any, axis: Any, largest: Any, sorted: Any) -> tuple[da.Array, da.Array]:
     x = as_dask_array(x)
     if x.ndim == 0:
         raise ValueError("x must have at least one dimension")
@@ -172,8 +227,8 @@ def _topk(x, k, axis, largest, sorted):
     k = int(k)
     moved = _axis_last(x, axis_)
     if k == 0 or x.size == 0:
-        shape = moved.shape[:-1] + (k,)
-        chunks = moved.chunks[:-1] + ((k,),)
+        shape = (*moved.shape[:-1], k)
+        chunks = (*moved.chunks[:-1], (k,))
         values = da.zeros(shape, dtype=probe.values.dtype, chunks=chunks)
         indices = da.zeros(shape, dtype=np.int64, chunks=chunks)
     else:
@@ -182,39 +237,120 @@ def _topk(x, k, axis, largest, sorted):
     return _restore_axis(values, axis_), _restore_axis(indices, axis_)
 
 
-def topk(x, k, *, axis=-1, largest=True, sorted=True):
-    """Lazy :func:`fasttopk.topk` of a Dask array (see the module docstring)."""
+def topk(x: Any, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """Lazy :func:`fasttopk.topk` of a Dask array.
+
+    Rows may be chunked any way; a chunked class axis takes a tree reduction of each block's
+    winners, with the in-memory tie rule (see the module docstring).
+
+    Parameters
+    ----------
+    x : dask.array.Array
+        Scores; any leading dimensions are batch dimensions. Its chunk sizes must be known.
+    k : int
+        How many to keep along `axis`, ``0 <= k <= x.shape[axis]``.
+    axis : int, default -1
+        The axis to select along.
+    largest : bool, default True
+        The k largest (descending, NaN first) or, with False, the k smallest (ascending).
+    sorted : bool, default True
+        Whether the k are in order; False returns the same set in any order.
+
+    Returns
+    -------
+    TopK
+        ``(values, indices)``: lazy Dask arrays, `x`'s shape with `k` along `axis`; values
+        in `x`'s dtype, indices int64.
+
+    Raises
+    ------
+    ValueError, TypeError
+        The in-memory function's errors for these arguments, at once (nothing is computed).
+
+    See Also
+    --------
+    fasttopk.topk : the in-memory function, whose answers these equal exactly.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> x = da.from_array([[0.1, 0.7, 0.2, 0.7], [0.9, 0.0, 0.3, 0.5]], chunks=(1, 2))
+    >>> values, indices = fasttopk.topk(x, 2)
+    >>> indices.compute(scheduler="synchronous")
+    array([[1, 3],
+           [0, 3]])
+    """
     values, indices = _topk(x, k, axis, largest, sorted)
     return _api.TopK(values, indices)
 
 
-def argtopk(x, k, *, axis=-1, largest=True, sorted=True):
+def argtopk(x: Any, k: int, *, axis: int = -1, largest: bool = True, sorted: bool = True) -> da.Array:
+    """Lazy :func:`fasttopk.argtopk` of a Dask array: the indices of :func:`topk`.
+
+    Parameters
+    ----------
+    x : dask.array.Array
+        Scores; any leading dimensions are batch dimensions.
+    k : int
+        How many to keep along `axis`.
+    axis : int, default -1
+        The axis to select along.
+    largest : bool, default True
+        The k largest or, with False, the k smallest.
+    sorted : bool, default True
+        Whether the k are in order.
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy int64 indices, `x`'s shape with `k` along `axis`.
+
+    See Also
+    --------
+    topk : the values as well; fasttopk.argtopk : the in-memory function.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> x = da.from_array([[3, 1, 2], [1, 1, 0]], chunks=1)
+    >>> fasttopk.argtopk(x, 1, largest=False).compute(scheduler="synchronous")
+    array([[1],
+           [2]])
+    """
     return _topk(x, k, axis, largest, sorted)[1]
 
 
 # --- argmax / argmin ----------------------------------------------------------------------------
 
 
-def _arg_block(block, find_min, record, global_index, keep_axis, block_info=None):
+def _arg_block(
+    block: npt.NDArray[Any], find_min: bool, record: np.dtype[np.void] | None, global_index: bool,
+    keep_axis: bool, block_info: Any = None,
+) -> Any:
     apply_worker_thread_budget()
     if block.shape[-1] == 0:  # an empty block of a non-empty axis: no candidate
         return np.empty(block.shape, dtype=record)
     idx = (_api.argmin if find_min else _api.argmax)(block, axis=-1)
     if not keep_axis:
         return idx
+    assert record is not None  # keep_axis: the callers pass the record dtype
     idx = np.asarray(idx)[..., None]
     values = np.take_along_axis(block, idx, axis=-1)
     return _pack(values, idx + (_offset(block_info) if global_index else 0), record)
 
 
-def _arg_merge(candidates, axis=None, keepdims=True, *, find_min):
+def _arg_merge(
+    candidates: npt.NDArray[np.void], axis: object = None, keepdims: bool = True, *, find_min: bool
+) -> npt.NDArray[np.void]:
     apply_worker_thread_budget()
     pos = (_api.argmin if find_min else _api.argmax)(candidates["value"], axis=-1)
     best = np.take_along_axis(candidates, np.asarray(pos)[..., None], axis=-1)
     return best if keepdims else best[..., 0]
 
 
-def _arg_reduce(x, axis, out, find_min: bool, keepdims: bool = False):
+def _arg_reduce(x: Any, axis: int | None, out: object, find_min: bool, keepdims: bool = False) -> da.Array:
     _refuse_out(out)
     x = as_dask_array(x)
     in_memory = _api.argmin if find_min else _api.argmax
@@ -237,7 +373,7 @@ def _arg_reduce(x, axis, out, find_min: bool, keepdims: bool = False):
     record = _record_dtype(moved.dtype)
     candidates = moved.map_blocks(
         _arg_block, find_min, record, True, True,
-        chunks=moved.chunks[:-1] + ((1,) * moved.numblocks[-1],), dtype=record,
+        chunks=(*moved.chunks[:-1], (1,) * moved.numblocks[-1]), dtype=record,
         meta=np.empty((0,) * moved.ndim, record),
     )
     merge = partial(_arg_merge, find_min=find_min)
@@ -249,17 +385,83 @@ def _arg_reduce(x, axis, out, find_min: bool, keepdims: bool = False):
     return best.map_blocks(_index_of, dtype=np.int64, meta=np.empty((0,) * best.ndim, np.int64))
 
 
-def _index_of(best):
+def _index_of(best: npt.NDArray[np.void]) -> Any:
     index = best["index"]
     return index[()] if index.ndim == 0 else index  # a NumPy scalar, as np.argmax gives
 
 
-def argmax(x, axis=-1, *, out=None, keepdims=False):
-    """Lazy :func:`fasttopk.argmax` of a Dask array: NumPy's first maximum or first NaN."""
+def argmax(x: Any, axis: int | None = -1, *, out: None = None, keepdims: bool = False) -> da.Array:
+    """Lazy :func:`fasttopk.argmax` of a Dask array: NumPy's first maximum or first NaN.
+
+    A chunked `axis` takes a tree reduction of each block's (value, global index) winner.
+
+    Parameters
+    ----------
+    x : dask.array.Array
+        Scores of any real dtype.
+    axis : int or None, default -1
+        The axis to reduce; None reduces the flattened array (NumPy's flat index).
+    out : None
+        Refused: a Dask result is a new lazy array.
+    keepdims : bool, default False
+        Keep the reduced axis (every axis for None) with length one, as NumPy does.
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy int64 indices; 0-d for ``axis=None``.
+
+    Raises
+    ------
+    TypeError
+        `out` is given.
+
+    See Also
+    --------
+    fasttopk.argmax : the in-memory function; numpy.argmax : whose answers both equal.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> x = da.from_array([[1.0, 4.0, 4.0, 2.0], [5.0, 0.0, 6.0, 6.0]], chunks=(2, 2))
+    >>> fasttopk.argmax(x).compute(scheduler="synchronous")
+    array([1, 2])
+    """
     return _arg_reduce(x, axis, out, False, keepdims)
 
 
-def argmin(x, axis=-1, *, out=None, keepdims=False):
+def argmin(x: Any, axis: int | None = -1, *, out: None = None, keepdims: bool = False) -> da.Array:
+    """Lazy :func:`fasttopk.argmin` of a Dask array: NumPy's first minimum or first NaN.
+
+    Parameters
+    ----------
+    x : dask.array.Array
+        Scores of any real dtype.
+    axis : int or None, default -1
+        The axis to reduce; None reduces the flattened array.
+    out : None
+        Refused: a Dask result is a new lazy array.
+    keepdims : bool, default False
+        Keep the reduced axis with length one.
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy int64 indices.
+
+    See Also
+    --------
+    argmax : the same for the maximum; fasttopk.argmin : the in-memory function.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> x = da.from_array([[1.0, 0.0, 0.0], [5.0, 2.0, 6.0]], chunks=(1, 2))
+    >>> fasttopk.argmin(x, axis=None).compute(scheduler="synchronous")
+    np.int64(1)
+    """
     return _arg_reduce(x, axis, out, True, keepdims)
 
 
@@ -269,16 +471,18 @@ def argmin(x, axis=-1, *, out=None, keepdims=False):
 _STATS = np.dtype([("max", np.float64), ("sum", np.float64)])
 
 
-def _shift(maximum):
+def _shift(maximum: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """SciPy's shift: the maximum where it is finite, else 0."""
     return np.where(np.isfinite(maximum), maximum, 0.0)
 
 
-def _drop(out, axis, keepdims):
+def _drop(out: npt.NDArray[np.void], axis: tuple[int, ...], keepdims: bool) -> npt.NDArray[np.void]:
     return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in axis])
 
 
-def _stats_block(block, axis, keepdims=True, scale=1.0):
+def _stats_block(
+    block: npt.ArrayLike, axis: tuple[int, ...], keepdims: bool = True, scale: float = 1.0
+) -> npt.NDArray[np.void]:
     """(max, sum of exp(x - shift)) of a block over `axis`, in float64. Kept apart rather
     than folded into one log-sum-exp, so that exp(x - max) stays exact for large |x|."""
     apply_worker_thread_budget()
@@ -296,7 +500,9 @@ def _stats_block(block, axis, keepdims=True, scale=1.0):
     return _drop(out, axis, keepdims)
 
 
-def _stats_combine(stats, axis, keepdims=True):
+def _stats_combine(
+    stats: npt.NDArray[np.void], axis: tuple[int, ...], keepdims: bool = True
+) -> npt.NDArray[np.void]:
     """Blocks' stats into their union's: the sums rescaled by exp(shift_block - shift)."""
     apply_worker_thread_budget()
     block_max, block_sum = stats["max"], stats["sum"]
@@ -309,7 +515,7 @@ def _stats_combine(stats, axis, keepdims=True):
     return _drop(out, axis, keepdims)
 
 
-def _stats(x: da.Array, axes: tuple, keepdims: bool, scale: float = 1.0) -> da.Array:
+def _stats(x: da.Array, axes: tuple[int, ...], keepdims: bool, scale: float = 1.0) -> da.Array:
     """The float64 (max, sum) of x over `axes`, one pass: per block, then a tree."""
     return da.reduction(
         x, chunk=partial(_stats_block, scale=scale), combine=_stats_combine,
@@ -318,13 +524,13 @@ def _stats(x: da.Array, axes: tuple, keepdims: bool, scale: float = 1.0) -> da.A
     )
 
 
-def _logsumexp_of_stats(stats, dtype):
+def _logsumexp_of_stats(stats: npt.NDArray[np.void], dtype: npt.DTypeLike) -> npt.NDArray[Any]:
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.log(stats["sum"]) + _shift(stats["max"])
+        out: npt.NDArray[np.float64] = np.log(stats["sum"]) + _shift(stats["max"])
     return out.astype(dtype, copy=False)
 
 
-def _axes(axis, ndim: int) -> tuple:
+def _axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, tuple):
@@ -335,14 +541,18 @@ def _axes(axis, ndim: int) -> tuple:
     return (_api._normalize_axis(axis, ndim),)
 
 
-def _from_stats(block, stats, log, dtype, scale=1.0):
+def _from_stats(
+    block: npt.ArrayLike, stats: npt.NDArray[np.void], log: bool, dtype: npt.DTypeLike, scale: float = 1.0
+) -> npt.NDArray[Any]:
     """SciPy's formulas given the stats of the whole row: log_softmax (x - shift) - log(sum);
     softmax exp(x - shift) / sum, NaN in a row whose maximum is not finite."""
     apply_worker_thread_budget()
     a = np.asarray(block, dtype=np.float64)
     if scale != 1.0:
         a = a / scale
-    maximum, total = stats["max"], stats["sum"]
+    maximum: npt.NDArray[np.float64] = stats["max"]
+    total: npt.NDArray[np.float64] = stats["sum"]
+    out: npt.NDArray[np.float64]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         if log:
             out = (a - _shift(maximum)) - np.log(total)
@@ -351,7 +561,7 @@ def _from_stats(block, stats, log, dtype, scale=1.0):
     return out.astype(dtype, copy=False)
 
 
-def _softmax(x, axis, out, log: bool):
+def _softmax(x: Any, axis: int | tuple[int, ...] | None, out: object, log: bool) -> da.Array:
     _refuse_out(out)
     x = as_dask_array(x)
     in_memory = _api.log_softmax if log else _api.softmax
@@ -369,17 +579,107 @@ def _softmax(x, axis, out, log: bool):
                          meta=np.empty((0,) * x.ndim, dtype))
 
 
-def softmax(x, axis=-1, *, out=None):
-    """Lazy :func:`fasttopk.softmax` of a Dask array; a chunked axis takes a two-step combine."""
+def softmax(x: Any, axis: int | tuple[int, ...] | None = -1, *, out: None = None) -> da.Array:
+    """Lazy :func:`fasttopk.softmax` of a Dask array; a chunked axis takes a two-step combine.
+
+    With the normalised axes in one chunk each block runs the kernel; chunked, each block's
+    float64 (maximum, sum of exp) is combined in a tree, then a second pass writes SciPy's
+    formula. Equal to the in-memory values to float rounding.
+
+    Parameters
+    ----------
+    x : dask.array.Array
+        Scores.
+    axis : int, tuple of int or None, default -1
+        The axis (axes, jointly; None: all) to normalise over.
+    out : None
+        Refused: a Dask result is a new lazy array.
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy probabilities of `x`'s shape; float dtypes kept, integers as float64.
+
+    See Also
+    --------
+    log_softmax : its logarithm; fasttopk.softmax : the in-memory function.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> x = da.from_array([[0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]], chunks=(1, 2))
+    >>> fasttopk.softmax(x).compute(scheduler="synchronous")
+    array([[0.25, 0.25, 0.25, 0.25],
+           [0.25, 0.25, 0.25, 0.25]])
+    """
     return _softmax(x, axis, out, log=False)
 
 
-def log_softmax(x, axis=-1, *, out=None):
+def log_softmax(x: Any, axis: int | tuple[int, ...] | None = -1, *, out: None = None) -> da.Array:
+    """Lazy :func:`fasttopk.log_softmax` of a Dask array: SciPy's (x - max) - log(sum).
+
+    Parameters
+    ----------
+    x : dask.array.Array
+        Scores.
+    axis : int, tuple of int or None, default -1
+        The axis (axes, jointly; None: all) to normalise over.
+    out : None
+        Refused: a Dask result is a new lazy array.
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy log-probabilities of `x`'s shape.
+
+    See Also
+    --------
+    softmax : the probabilities; fasttopk.log_softmax : the in-memory function.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> x = da.from_array([[0.0, 0.0], [2.0, 2.0]], chunks=1)
+    >>> fasttopk.log_softmax(x).compute(scheduler="synchronous").round(4)
+    array([[-0.6931, -0.6931],
+           [-0.6931, -0.6931]])
+    """
     return _softmax(x, axis, out, log=True)
 
 
-def logsumexp(x, axis=-1, *, keepdims=False):
-    """Lazy ``fasttopk.logsumexp`` (scipy.special.logsumexp's value) of a Dask array."""
+def logsumexp(x: Any, axis: int | tuple[int, ...] | None = -1, *, keepdims: bool = False) -> da.Array:
+    """Lazy :func:`fasttopk.logsumexp` (scipy.special.logsumexp's value) of a Dask array.
+
+    One pass: each block's float64 (maximum, sum of exp) combined in a tree.
+
+    Parameters
+    ----------
+    x : dask.array.Array
+        Scores.
+    axis : int, tuple of int or None, default -1
+        The axis (axes; None: all) to reduce.
+    keepdims : bool, default False
+        Keep the reduced axes with length one.
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy log(sum(exp(x))) over `axis`, in the in-memory function's dtype.
+
+    See Also
+    --------
+    fasttopk.logsumexp : the in-memory function; scipy.special.logsumexp : the reference.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> x = da.from_array([[0.0, 0.0, 0.0, 0.0]], chunks=(1, 2))
+    >>> float(fasttopk.logsumexp(x).compute(scheduler="synchronous")[0].round(6))
+    1.386294
+    """
     import fasttopk
 
     x = as_dask_array(x)
@@ -399,7 +699,9 @@ def logsumexp(x, axis=-1, *, keepdims=False):
 # --- topk_softmax -----------------------------------------------------------------------------
 
 
-def _topk_softmax_block(block, k, temperature, log, sorted, record):
+def _topk_softmax_block(
+    block: npt.NDArray[Any], k: int, temperature: float, log: bool, sorted: bool, record: np.dtype[np.void]
+) -> npt.NDArray[np.void]:
     import fasttopk
 
     apply_worker_thread_budget()
@@ -409,11 +711,49 @@ def _topk_softmax_block(block, k, temperature, log, sorted, record):
     return _pack(values, indices, record)
 
 
-def topk_softmax(x, k, *, axis=-1, temperature=1.0, log=False, sorted=True):
-    """Lazy ``fasttopk.topk_softmax`` of a Dask array. With the class axis in one chunk, each
-    block runs the fused kernel. Chunked, the winners are topk's tree on the logits themselves
-    (the same selection and ties as the fused kernel) and their probabilities come from the
-    two-step log-sum-exp of x / temperature: exp(v / T - lse), or v / T - lse with log=True."""
+def topk_softmax(
+    x: Any, k: int, *, axis: int = -1, temperature: float = 1.0, log: bool = False, sorted: bool = True
+) -> Any:
+    """Lazy :func:`fasttopk.topk_softmax` of a Dask array.
+
+    With the class axis in one chunk, each block runs the fused kernel. Chunked, the winners
+    are topk's tree on the logits themselves (the same selection and ties as the fused
+    kernel) and their probabilities come from the two-step log-sum-exp of x / temperature:
+    exp(v / T - lse), or v / T - lse with log=True.
+
+    Parameters
+    ----------
+    x : dask.array.Array
+        Logits.
+    k : int
+        How many of the largest probabilities to keep along `axis`.
+    axis : int, default -1
+        The class axis.
+    temperature : float, default 1.0
+        Divides the logits before the softmax; finite and > 0.
+    log : bool, default False
+        Log-probabilities instead of probabilities.
+    sorted : bool, default True
+        Whether the k are in descending order.
+
+    Returns
+    -------
+    TopK
+        ``(values, indices)``: lazy Dask arrays with `k` along `axis`.
+
+    See Also
+    --------
+    fasttopk.topk_softmax : the in-memory function.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> x = da.from_array([[0.0, 0.0, 0.0, 0.0]], chunks=(1, 2))
+    >>> values, indices = fasttopk.topk_softmax(x, 2)
+    >>> values.compute(scheduler="synchronous"), indices.compute(scheduler="synchronous")
+    (array([[0.25, 0.25]]), array([[0, 1]]))
+    """
     import fasttopk
 
     x = as_dask_array(x)
@@ -427,15 +767,15 @@ def topk_softmax(x, k, *, axis=-1, temperature=1.0, log=False, sorted=True):
     k = int(k)
     moved = _axis_last(x, axis_)
     if k == 0 or x.size == 0:
-        chunks = moved.chunks[:-1] + ((k,),)
-        shape = moved.shape[:-1] + (k,)
+        chunks = (*moved.chunks[:-1], (k,))
+        shape = (*moved.shape[:-1], k)
         values = da.zeros(shape, dtype=dtype, chunks=chunks)
         indices = da.zeros(shape, dtype=np.int64, chunks=chunks)
     elif moved.numblocks[-1] == 1:
         record = _record_dtype(dtype)
         records = moved.map_blocks(
             _topk_softmax_block, k, temperature, bool(log), bool(sorted), record,
-            chunks=moved.chunks[:-1] + ((k,),), dtype=record,
+            chunks=(*moved.chunks[:-1], (k,)), dtype=record,
             meta=np.empty((0,) * moved.ndim, record),
         )
         values, indices = records["value"], records["index"]

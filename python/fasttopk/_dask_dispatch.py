@@ -7,10 +7,37 @@ already imported, so the check costs a dict lookup for everything else.
 from __future__ import annotations
 
 import sys
+from types import ModuleType
 
 
-def is_dask(*objs) -> bool:
-    """True when any of `objs` is a Dask collection (array, dataframe, series)."""
+def is_dask(*objs: object) -> bool:
+    """Whether any of the objects is a Dask collection, without importing Dask.
+
+    Parameters
+    ----------
+    *objs : object
+        The arguments of a public function (scores, labels, weights...).
+
+    Returns
+    -------
+    bool
+        True when one of them is a Dask array, dataframe or series (their classes live in
+        ``dask.*`` or ``dask_expr``); always False while Dask is not imported.
+
+    See Also
+    --------
+    dask_api, dask_metrics : the modules a True answer sends the call to.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from fasttopk._dask_dispatch import is_dask
+    >>> is_dask(np.zeros(3))
+    False
+    >>> is_dask(np.zeros(3), da.zeros(3))
+    True
+    """
     if "dask" not in sys.modules:
         return False
     for obj in objs:
@@ -20,15 +47,47 @@ def is_dask(*objs) -> bool:
     return False
 
 
-def dask_api():
-    """fasttopk's Dask versions of the array functions (imports Dask)."""
+def dask_api() -> ModuleType:
+    """fasttopk's Dask versions of the array functions (imports Dask).
+
+    Returns
+    -------
+    module
+        ``fasttopk._dask``: lazy ``topk``, ``argmax``, ``softmax``... of Dask arrays.
+
+    See Also
+    --------
+    is_dask : decides when the public functions call into it.
+
+    Examples
+    --------
+    >>> from fasttopk._dask_dispatch import dask_api
+    >>> dask_api().__name__
+    'fasttopk._dask'
+    """
     from . import _dask
 
     return _dask
 
 
-def dask_metrics():
-    """fasttopk's Dask versions of the metrics (imports Dask)."""
+def dask_metrics() -> ModuleType:
+    """fasttopk's Dask versions of the metrics (imports Dask).
+
+    Returns
+    -------
+    module
+        ``fasttopk._dask_metrics``: lazy ``top_k_accuracy_score``, ``true_label_rank``...
+
+    See Also
+    --------
+    is_dask : decides when the public functions call into it.
+
+    Examples
+    --------
+    >>> from fasttopk._dask_dispatch import dask_metrics
+    >>> dask_metrics().__name__
+    'fasttopk._dask_metrics'
+    """
     from . import _dask_metrics
 
     return _dask_metrics

@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import dask
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from . import _metrics as m
 from ._api import _is_bfloat16
@@ -45,7 +48,9 @@ _SPLIT_EVERY = 8  # partial results merged per tree node
 # --- inputs -----------------------------------------------------------------------------------
 
 
-def _aligned(y_true, y_score, sample_weight, min_samples: int = 1):
+def _aligned(
+    y_true: Any, y_score: Any, sample_weight: Any, min_samples: int = 1
+) -> tuple[da.Array, da.Array, da.Array | None]:
     """Dask arrays with the same row chunks (y_score's): y and w 1-D, the scores with their
     class axis in one chunk. The shape checks are made now (they need no data)."""
     y = as_dask_array(y_true, "y_true")
@@ -57,9 +62,9 @@ def _aligned(y_true, y_score, sample_weight, min_samples: int = 1):
     m._num_samples(s)  # a 0-d y_score: scikit-learn's TypeError
     m._check_min_samples_features(y, min_samples)
     m._check_min_samples_features(s, min_samples)
-    if y.ndim == 2 and y.shape[1] != 1 or y.ndim == 0:
+    if (y.ndim == 2 and y.shape[1] != 1) or y.ndim == 0:
         raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
-    if w is not None and (w.ndim == 0 or w.ndim > 2 or w.ndim == 2 and w.shape[1] != 1):
+    if w is not None and (w.ndim == 0 or w.ndim > 2 or (w.ndim == 2 and w.shape[1] != 1)):
         raise ValueError(f"sample_weight should be a 1d array, got shape {w.shape}")
     y = y.reshape(-1)
     w = None if w is None else w.reshape(-1)
@@ -78,7 +83,7 @@ def _aligned(y_true, y_score, sample_weight, min_samples: int = 1):
     return y, s, w
 
 
-def _row_blocks(y, s, w):
+def _row_blocks(y: da.Array, s: da.Array, w: da.Array | None) -> list[tuple[Any, Any, Any]]:
     """(y, scores, weights) delayed blocks, one triple per row block."""
     yb = y.to_delayed().ravel()
     sb = s.to_delayed().ravel()
@@ -86,15 +91,15 @@ def _row_blocks(y, s, w):
     return list(zip(yb, sb, wb))
 
 
-def _n_score_classes(s) -> int:
-    return s.shape[1] if s.ndim == 2 else 2
+def _n_score_classes(s: da.Array) -> int:
+    return int(s.shape[1]) if s.ndim == 2 else 2
 
 
-def _block_uniques(y):
+def _block_uniques(y: Any) -> Any:
     return m._unique(np.asarray(y)) if len(y) else np.asarray(y)[:0]
 
 
-def _inferred_classes(parts, score_ndim, score_cols):
+def _inferred_classes(parts: Sequence[npt.NDArray[Any]], score_ndim: int, score_cols: int) -> Any:
     """scikit-learn's classes (sorted unique y_true) and its checks on them, in its order."""
     values = np.concatenate(parts) if len(parts) > 1 else parts[0]
     classes = m._unique(values)
@@ -124,7 +129,7 @@ def _inferred_classes(parts, score_ndim, score_cols):
     return classes
 
 
-def _given_classes(labels, n_score: int):
+def _given_classes(labels: Any, n_score: int) -> Any:
     classes = m._validated_classes(labels)
     if len(classes) != n_score:
         raise ValueError(
@@ -134,7 +139,7 @@ def _given_classes(labels, n_score: int):
     return classes
 
 
-def _classes(y, s, labels):
+def _classes(y: da.Array, s: da.Array, labels: Any) -> Any:
     """The sorted classes: an ndarray when given, else a Delayed found from y_true."""
     if labels is None:
         uniques = [dask.delayed(_block_uniques)(b) for b in y.to_delayed().ravel()]
@@ -149,11 +154,11 @@ def _classes(y, s, labels):
     return _given_classes(labels, _n_score_classes(s))
 
 
-def _merged_uniques(parts):
+def _merged_uniques(parts: Sequence[npt.NDArray[Any]]) -> Any:
     return m._unique(np.concatenate(parts))
 
 
-def _check_block_y_type(y) -> None:
+def _check_block_y_type(y: Any) -> None:
     """scikit-learn's type_of_target error for y_true, per block (labels given)."""
     if len(y):
         y_type = m._YTrue(np.asarray(y)).type_of_target()
@@ -161,7 +166,7 @@ def _check_block_y_type(y) -> None:
             raise ValueError(f"y type must be 'binary' or 'multiclass', got '{y_type}' instead.")
 
 
-def _tree(parts, combine):
+def _tree(parts: list[Any], combine: Callable[[list[Any]], Any]) -> Any:
     while len(parts) > 1:
         parts = [
             dask.delayed(combine)(parts[i : i + _SPLIT_EVERY])
@@ -173,7 +178,7 @@ def _tree(parts, combine):
 # --- top_k_accuracy_score and TopKAccuracy.update -------------------------------------------
 
 
-def _block_accumulator(template, y, s, w, check_type):
+def _block_accumulator(template: Any, y: Any, s: Any, w: Any, check_type: bool) -> Any:
     apply_worker_thread_budget()
     if check_type:
         _check_block_y_type(y)
@@ -182,25 +187,76 @@ def _block_accumulator(template, y, s, w, check_type):
     return acc.update(y, s, w)
 
 
-def _block_accumulator_with_classes(template_args, classes, y, s, w, check_type):
+def _block_accumulator_with_classes(
+    template_args: tuple[Any, bool], classes: Any, y: Any, s: Any, w: Any, check_type: bool
+) -> Any:
     k, normalize = template_args
     template = m.TopKAccuracy(k, normalize=normalize, labels=classes)
     return _block_accumulator(template, y, s, w, check_type)
 
 
-def _merged_accumulators(accs):
+def _merged_accumulators(accs: list[Any]) -> Any:
     total = copy.deepcopy(accs[0])
     for acc in accs[1:]:
         total.merge(acc)
     return total
 
 
-def _accuracy_result(acc):
+def _accuracy_result(acc: Any) -> Any:
     return acc.result()
 
 
-def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=None, labels=None):
-    """Lazy :func:`fasttopk.top_k_accuracy_score` of Dask arrays: a 0-d Dask array."""
+def top_k_accuracy_score(
+    y_true: Any, y_score: Any, *, k: Any = 2, normalize: bool = True, sample_weight: Any = None, labels: Any = None
+) -> da.Array:
+    """Lazy :func:`fasttopk.top_k_accuracy_score` of Dask arrays, in one pass.
+
+    Each row block feeds a :class:`fasttopk.TopKAccuracy`; the accumulators are merged in a
+    tree. Without `labels`, the classes are found lazily from `y_true` alone.
+
+    Parameters
+    ----------
+    y_true : dask.array.Array or array_like of shape (n_samples,)
+        True labels.
+    y_score : dask.array.Array or array_like of shape (n_samples,) or (n_samples, n_classes)
+        Scores; the class axis may be chunked (it is merged into whole rows).
+    k : int or sequence of int, default 2
+        Top-k of each sample counts as a hit; a sequence gives one score per k.
+    normalize : bool, default True
+        The fraction of hits (True) or their (weighted) count.
+    sample_weight : dask.array.Array or array_like of shape (n_samples,), default None
+        Weight of each sample.
+    labels : array_like of shape (n_classes,), default None
+        The classes, in the order of `y_score`'s columns; None: the sorted unique `y_true`.
+
+    Returns
+    -------
+    dask.array.Array
+        0-d float64 (shape ``(len(k),)`` for a sequence of k); its ``.compute()`` is
+        scikit-learn's value on the computed arrays: exactly without weights, to float
+        rounding with `sample_weight` (sums in another order).
+
+    Raises
+    ------
+    ValueError, TypeError
+        scikit-learn's errors: those that need no data at once, the others (unknown labels,
+        NaN scores, a class count that does not match) from ``.compute()``.
+
+    See Also
+    --------
+    fasttopk.top_k_accuracy_score : the in-memory function.
+    sklearn.metrics.top_k_accuracy_score : the reference.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> y_true = da.from_array([0, 1, 2, 2], chunks=2)
+    >>> y_score = da.from_array([[0.5, 0.2, 0.2], [0.3, 0.4, 0.2], [0.2, 0.4, 0.3],
+    ...                          [0.7, 0.2, 0.1]], chunks=2)
+    >>> fasttopk.top_k_accuracy_score(y_true, y_score, k=2).compute(scheduler="synchronous")
+    0.75
+    """
     caller = "top_k_accuracy_score"
     m._check_arraylike(caller, "y_true", y_true, allow_none=False)
     m._check_arraylike(caller, "y_score", y_score, allow_none=False)
@@ -222,9 +278,44 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
     return da.from_delayed(result, () if scalar else (len(ks),), dtype=np.float64)
 
 
-def update(acc, y_true, y_score, sample_weight=None):
-    """``acc.update`` with Dask arrays: computes the batch's accumulator (one pass over the
-    blocks, on the current scheduler) and merges it; `acc` is unchanged if that raises."""
+def update(acc: Any, y_true: Any, y_score: Any, sample_weight: Any = None) -> Any:
+    """``TopKAccuracy.update`` with Dask arrays, computed now.
+
+    An update changes the accumulator, so it cannot be lazy: the batch's accumulator is
+    computed (one pass over the blocks, on the current scheduler) and merged.
+
+    Parameters
+    ----------
+    acc : fasttopk.TopKAccuracy
+        The accumulator to update; unchanged if the computation raises.
+    y_true : dask.array.Array or array_like of shape (n_samples,)
+        True labels of the batch.
+    y_score : dask.array.Array or array_like of shape (n_samples,) or (n_samples, n_classes)
+        Scores of the batch.
+    sample_weight : dask.array.Array or array_like of shape (n_samples,), default None
+        Weight of each sample.
+
+    Returns
+    -------
+    fasttopk.TopKAccuracy
+        `acc`, updated.
+
+    See Also
+    --------
+    fasttopk.TopKAccuracy.update : the in-memory update.
+
+    Examples
+    --------
+    >>> import dask
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> acc = fasttopk.TopKAccuracy(k=1, labels=[0, 1, 2])
+    >>> with dask.config.set(scheduler="synchronous"):
+    ...     _ = acc.update(da.from_array([0, 2], chunks=1),
+    ...                    da.from_array([[0.6, 0.3, 0.1], [0.5, 0.1, 0.4]], chunks=1))
+    >>> acc.result()
+    0.5
+    """
     caller = "TopKAccuracy.update"
     m._check_arraylike(caller, "y_true", y_true, allow_none=False)
     m._check_arraylike(caller, "y_score", y_score, allow_none=False)
@@ -246,29 +337,58 @@ def update(acc, y_true, y_score, sample_weight=None):
 # --- true_label_rank ------------------------------------------------------------------------
 
 
-def _block_codes(y, classes) -> np.ndarray:
+def _block_codes(y: Any, classes: Any) -> Any:
     yt = m._YTrue(np.asarray(y))
     yt._set_ints()
     return yt.encode_with(classes)
 
 
-def _block_ranks(y, s, classes, threshold):
+def _block_ranks(y: Any, s: npt.NDArray[Any], classes: Any, threshold: float | None) -> Any:
     apply_worker_thread_budget()
     if len(y) == 0:
         return np.empty(0, dtype=np.int64)
     if s.ndim == 1:  # binary: the thresholded prediction, threshold from all the scores
         m._raise_if_nonfinite(s)
+        assert threshold is not None  # true_label_rank passes one for 1-D scores
         return (~m._binary_hits_k1(s, _block_codes(y, classes), threshold)).astype(np.int64)
     return m.true_label_rank(y, s, labels=classes)
 
 
-def _binary_threshold(s):
+def _binary_threshold(s: da.Array) -> Any:
     """scikit-learn's threshold for 1-D binary scores, lazily from all of them."""
     return dask.delayed(m._binary_threshold)(da.stack([s.min(), s.max()]))
 
 
-def true_label_rank(y_true, y_score, *, labels=None):
-    """Lazy :func:`fasttopk.true_label_rank` of Dask arrays: int64, chunked like the rows."""
+def true_label_rank(y_true: Any, y_score: Any, *, labels: Any = None) -> da.Array:
+    """Lazy :func:`fasttopk.true_label_rank` of Dask arrays: int64, chunked like the rows.
+
+    Parameters
+    ----------
+    y_true : dask.array.Array or array_like of shape (n_samples,)
+        True labels.
+    y_score : dask.array.Array or array_like of shape (n_samples,) or (n_samples, n_classes)
+        Scores.
+    labels : array_like of shape (n_classes,), default None
+        The classes, in the order of `y_score`'s columns; None: the sorted unique `y_true`.
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy int64 ranks of shape (n_samples,): 0 when the true class is ranked first, in
+        scikit-learn's order (among equal scores the higher class index first).
+
+    See Also
+    --------
+    fasttopk.true_label_rank : the in-memory function.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> y_score = da.from_array([[0.5, 0.2, 0.3], [0.3, 0.3, 0.4]], chunks=1)
+    >>> fasttopk.true_label_rank([1, 0], y_score, labels=[0, 1, 2]).compute(scheduler="synchronous")
+    array([2, 2])
+    """
     caller = "true_label_rank"
     m._check_arraylike(caller, "y_true", y_true, allow_none=False)
     m._check_arraylike(caller, "y_score", y_score, allow_none=False)
@@ -286,7 +406,7 @@ def true_label_rank(y_true, y_score, *, labels=None):
 # --- top_k_accuracy_per_class -------------------------------------------------------------
 
 
-def _block_class_counts(y, s, w, classes, ks):
+def _block_class_counts(y: Any, s: npt.NDArray[Any], w: Any, classes: Any, ks: Sequence[int]) -> dict[str, Any]:
     """Per class: samples (weighted) and hits (weighted) for each k; binary scores count the
     hits at both thresholds and the score range that picks one at the end."""
     apply_worker_thread_budget()
@@ -300,13 +420,13 @@ def _block_class_counts(y, s, w, classes, ks):
     codes = _block_codes(y, classes)
     weights = None if w is None else np.asarray(w, dtype=np.float64)
 
-    def per_class(mask=None):
+    def per_class(mask: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.float64]:
         if mask is None:
             return np.bincount(codes, weights=weights, minlength=n_classes).astype(np.float64)
         sub = None if weights is None else weights[mask]
         return np.bincount(codes[mask], weights=sub, minlength=n_classes).astype(np.float64)
 
-    counts = {"support": per_class(), "range": (np.inf, -np.inf)}
+    counts: dict[str, Any] = {"support": per_class(), "range": (np.inf, -np.inf)}
     if s.ndim == 1:
         m._raise_if_nonfinite(s)
         counts["binary"] = [per_class(m._binary_hits_k1(s, codes, t)) for t in (0.5, 0)]
@@ -319,7 +439,7 @@ def _block_class_counts(y, s, w, classes, ks):
     return counts
 
 
-def _summed_counts(parts):
+def _summed_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:
     total = {
         "support": sum(p["support"] for p in parts),
         "hits": [sum(p["hits"][i] for p in parts) for i in range(len(parts[0]["hits"]))],
@@ -329,7 +449,9 @@ def _summed_counts(parts):
     return total
 
 
-def _per_class_result(counts, ks, scalar, binary):
+def _per_class_result(
+    counts: dict[str, Any], ks: Sequence[int], scalar: bool, binary: bool
+) -> npt.NDArray[np.float64]:
     support = counts["support"]
     rows = []
     for i, kk in enumerate(ks):
@@ -348,10 +470,50 @@ def _per_class_result(counts, ks, scalar, binary):
     return rows[0] if scalar else np.stack(rows)
 
 
-def top_k_accuracy_per_class(y_true, y_score, *, k=2, sample_weight=None, labels=None):
-    """Lazy top-k recall of each true class of Dask arrays, in label order: a float64 Dask
-    array of shape (n_classes,) (or (len(k), n_classes)); NaN for a class without samples
-    (with an UndefinedMetricWarning where the final task runs)."""
+def top_k_accuracy_per_class(
+    y_true: Any, y_score: Any, *, k: Any = 2, sample_weight: Any = None, labels: Any = None
+) -> da.Array:
+    """Lazy :func:`fasttopk.top_k_accuracy_per_class` of Dask arrays, in one pass.
+
+    Per block, weighted bincounts of hits and of samples per class, summed in a tree and
+    divided at the end.
+
+    Parameters
+    ----------
+    y_true : dask.array.Array or array_like of shape (n_samples,)
+        True labels.
+    y_score : dask.array.Array or array_like of shape (n_samples,) or (n_samples, n_classes)
+        Scores.
+    k : int or sequence of int, default 2
+        Top-k of each sample counts as a hit; a sequence gives one row per k.
+    sample_weight : dask.array.Array or array_like of shape (n_samples,), default None
+        Weight of each sample.
+    labels : array_like of shape (n_classes,), default None
+        The classes, in the order of `y_score`'s columns; None: the sorted unique `y_true`.
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy float64 top-k recall of each class, in label order, of shape (n_classes,)
+        (``(len(k), n_classes)`` for a sequence of k); NaN for a class without samples,
+        with an UndefinedMetricWarning where the final task runs.
+
+    See Also
+    --------
+    fasttopk.top_k_accuracy_per_class : the in-memory function.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fasttopk
+    >>> y_score = da.from_array([[0.5, 0.2, 0.3], [0.3, 0.3, 0.4], [0.1, 0.1, 0.8]], chunks=1)
+    >>> result = fasttopk.top_k_accuracy_per_class([0, 0, 2], y_score, k=1, labels=[0, 1, 2])
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # class 1 has no samples: NaN and a warning
+    ...     result.compute(scheduler="synchronous")
+    array([0.5, nan, 1. ])
+    """
     caller = "top_k_accuracy_per_class"
     m._check_arraylike(caller, "y_true", y_true, allow_none=False)
     m._check_arraylike(caller, "y_score", y_score, allow_none=False)

@@ -14,9 +14,10 @@ they are taken from ``sys.modules`` when the input's type comes from their modul
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable
 
 import numpy as np
+import numpy.typing as npt
 
 # DLPack's device types (dlpack.h, DLDeviceType): the ones whose memory the CPU reads directly.
 _DLPACK_CPU_DEVICES = {1: "cpu", 3: "cuda_host", 11: "rocm_host"}
@@ -28,7 +29,7 @@ _DLPACK_DEVICE_NAMES = {
 TORCH, JAX = "torch", "jax"
 
 
-def _bfloat16_dtype() -> np.dtype:
+def _bfloat16_dtype() -> np.dtype[Any]:
     """ml_dtypes' bfloat16 when it is installed, else the raw bfloat16 bits the core reads."""
     try:
         import ml_dtypes
@@ -36,12 +37,37 @@ def _bfloat16_dtype() -> np.dtype:
         from ._api import BFLOAT16_BITS
 
         return BFLOAT16_BITS
-    return np.dtype(ml_dtypes.bfloat16)
+    bfloat16: np.dtype[Any] = np.dtype(ml_dtypes.bfloat16)  # (ml_dtypes' scalar types are Any)
+    return bfloat16
 
 
-def library_of(x) -> Optional[str]:
-    """TORCH or JAX when `x` is one of their arrays, else None. Costs one attribute lookup for
-    NumPy arrays and lists (the common case)."""
+def library_of(x: object) -> str | None:
+    """The library whose results the caller expects back: torch, JAX, or NumPy (None).
+
+    Costs one attribute lookup for NumPy arrays and lists (the common case); never imports
+    torch or JAX.
+
+    Parameters
+    ----------
+    x : object
+        An argument of a public function.
+
+    Returns
+    -------
+    {"torch", "jax"} or None
+        ``"torch"`` for a ``torch.Tensor``, ``"jax"`` for a ``jax.Array``, None otherwise.
+
+    See Also
+    --------
+    call_in_library : runs a function on such an array and converts the results back.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fasttopk._interop import library_of
+    >>> library_of(np.zeros(3)) is None
+    True
+    """
     module = type(x).__module__
     if module.startswith("torch"):
         torch = sys.modules.get("torch")
@@ -55,13 +81,14 @@ def library_of(x) -> Optional[str]:
 
 
 def _device_error(name: str, device: str) -> TypeError:
+    """The error for an array on a device the CPU cannot read, with how to move it."""
     return TypeError(
         f"{name} is on the {device} device; fasttopk computes on the CPU: move it there first "
         "(torch: tensor.cpu(), JAX: jax.device_put(array, jax.devices('cpu')[0]), CuPy: array.get())"
     )
 
 
-def _torch_to_numpy(t, name: str) -> np.ndarray:
+def _torch_to_numpy(t: Any, name: str) -> npt.NDArray[Any]:
     torch = sys.modules["torch"]
     if t.device.type != "cpu":
         raise _device_error(name, str(t.device))
@@ -76,10 +103,10 @@ def _torch_to_numpy(t, name: str) -> np.ndarray:
     try:
         return np.from_dlpack(t)
     except (BufferError, TypeError, RuntimeError):  # a dtype DLPack cannot carry
-        return t.numpy()
+        return np.asarray(t.numpy())
 
 
-def _jax_to_numpy(a, name: str) -> np.ndarray:
+def _jax_to_numpy(a: Any, name: str) -> npt.NDArray[Any]:
     platforms = {d.platform for d in a.devices()}
     if platforms != {"cpu"}:
         raise _device_error(name, "/".join(sorted(platforms)))
@@ -91,7 +118,7 @@ def _jax_to_numpy(a, name: str) -> np.ndarray:
         return np.asarray(a)
 
 
-def _dlpack_to_numpy(x, name: str) -> np.ndarray:
+def _dlpack_to_numpy(x: Any, name: str) -> npt.NDArray[Any]:
     device = getattr(x, "__dlpack_device__", None)
     if device is not None:
         device_type = int(device()[0])
@@ -105,9 +132,44 @@ def _dlpack_to_numpy(x, name: str) -> np.ndarray:
         raise TypeError(f"{name}: cannot read {type(x).__name__} through DLPack ({exc})") from exc
 
 
-def as_numpy(x, name: str = "x"):
-    """`x` as a NumPy array read in place when it is a torch/JAX/DLPack array; anything else
-    (NumPy arrays, lists, objects with __array__) is returned unchanged."""
+def as_numpy(x: Any, name: str = "x") -> Any:
+    """`x` as a NumPy array read in place when it is a torch/JAX/DLPack array.
+
+    Parameters
+    ----------
+    x : object
+        An argument of a public function.
+    name : str, default "x"
+        The argument's name in error messages.
+
+    Returns
+    -------
+    numpy.ndarray or object
+        A NumPy array sharing the memory of a torch tensor (also with requires_grad), a JAX
+        CPU array or another ``__dlpack__`` producer (bfloat16 as ml_dtypes' bfloat16, or as
+        2-byte raw values without ml_dtypes); anything else (NumPy arrays, lists, objects
+        with ``__array__``) unchanged.
+
+    Raises
+    ------
+    TypeError
+        The array is on a GPU or another device (the message says how to move it to the
+        CPU), is a sparse torch tensor, or cannot be read through DLPack.
+
+    See Also
+    --------
+    numpy.from_dlpack : the reader used for every producer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fasttopk._interop import as_numpy
+    >>> x = np.arange(3.0)
+    >>> as_numpy(x) is x
+    True
+    >>> as_numpy([1, 2])
+    [1, 2]
+    """
     if isinstance(x, np.ndarray):
         return x
     library = library_of(x)
@@ -123,11 +185,11 @@ def as_numpy(x, name: str = "x"):
 # --- results in the caller's library ------------------------------------------------------
 
 
-def _is_bfloat16(dtype: np.dtype) -> bool:
+def _is_bfloat16(dtype: np.dtype[Any]) -> bool:
     return dtype.kind == "V" and dtype.itemsize == 2
 
 
-def _to_torch(a):
+def _to_torch(a: Any) -> Any:
     torch = sys.modules["torch"]
     if not isinstance(a, (np.ndarray, np.generic)) or a.dtype.kind not in "biufV":
         return a  # labels and other non-numeric fields stay as they are
@@ -139,7 +201,7 @@ def _to_torch(a):
     return torch.from_numpy(a)
 
 
-def _to_jax(a):
+def _to_jax(a: Any) -> Any:
     if not isinstance(a, (np.ndarray, np.generic)) or a.dtype.kind not in "biufV":
         return a
     # JAX's own dtype rules apply (int64 indices become int32 unless jax_enable_x64 is on), as
@@ -156,8 +218,34 @@ def _to_jax(a):
     return jax.numpy.asarray(a)
 
 
-def to_library(result, library: Optional[str]):
-    """`result` (an array, a NumPy scalar, or a tuple/namedtuple of them) in `library`."""
+def to_library(result: Any, library: str | None) -> Any:
+    """A result given back in the caller's library.
+
+    Parameters
+    ----------
+    result : numpy.ndarray, NumPy scalar, or tuple or namedtuple of them
+        What a function computed with NumPy. Non-numeric arrays (class labels) stay NumPy.
+    library : {"torch", "jax"} or None
+        What :func:`library_of` said of the input; None returns `result` as it is.
+
+    Returns
+    -------
+    object
+        `result` with each numeric array as a torch tensor sharing its memory, or as a JAX
+        array (JAX's dtype rules apply: int64 indices become int32 without jax_enable_x64);
+        a namedtuple keeps its type.
+
+    See Also
+    --------
+    library_of : the library of an input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fasttopk._interop import to_library
+    >>> to_library(np.array([1, 2]), None)
+    array([1, 2])
+    """
     if library is None:
         return result
     convert = _to_torch if library == TORCH else _to_jax
@@ -167,7 +255,7 @@ def to_library(result, library: Optional[str]):
     return convert(result)
 
 
-def _out_to_numpy(out) -> Tuple[Any, bool]:
+def _out_to_numpy(out: Any) -> tuple[Any, bool]:
     """`out` as NumPy arrays sharing its memory; True when it held torch tensors. JAX arrays
     are immutable: they cannot be an out= (the checks refuse them as not an ndarray)."""
     if isinstance(out, (tuple, list)):
@@ -179,9 +267,36 @@ def _out_to_numpy(out) -> Tuple[Any, bool]:
     return out, False
 
 
-def call_in_library(fn: Callable, x, *args, **kwargs):
-    """``fn(x, ...)`` for a torch/JAX `x`: read as NumPy in place, the results given back in
-    its library. An out= holding torch tensors is filled, and those tensors are returned."""
+def call_in_library(fn: Callable[..., Any], x: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(x, ...)`` for a torch or JAX `x`, the results given back in its library.
+
+    Parameters
+    ----------
+    fn : callable
+        A public function, called with NumPy arrays.
+    x : torch.Tensor or jax.Array
+        Its first argument, read as NumPy in place.
+    *args, **kwargs
+        Its other arguments. An ``out=`` holding torch tensors is filled in place through
+        NumPy views of their memory.
+
+    Returns
+    -------
+    object
+        ``fn``'s result in `x`'s library; the caller's own ``out=`` tensors when given.
+
+    See Also
+    --------
+    as_numpy : how `x` is read; to_library : how the result is converted.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fasttopk
+    >>> from fasttopk._interop import call_in_library
+    >>> call_in_library(fasttopk.argmax, torch.tensor([[1.0, 3.0, 2.0]]))
+    tensor([1])
+    """
     library = library_of(x)
     x = as_numpy(x, "x")
     out = kwargs.get("out")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from typing import Any
 
 from . import _core
 
@@ -23,24 +24,27 @@ GET_SYMBOL = "fasttopk_get_num_threads"
 LIBRARY_PREFIX = os.path.basename(_core.__file__).split(".")[0] + "."
 
 
-def _make_controller_class(threadpoolctl):
-    class FasttopkController(threadpoolctl.LibController):
+def _make_controller_class(threadpoolctl: Any) -> type:
+    """threadpoolctl's controller of fasttopk's pool: a subclass of threadpoolctl's
+    LibController, which only exists once threadpoolctl is imported."""
+
+    class FasttopkController(threadpoolctl.LibController):  # type: ignore[misc]  # an Any base
         user_api = "fasttopk"
         internal_api = "fasttopk"
         filename_prefixes = (LIBRARY_PREFIX,)
         check_symbols = (GET_SYMBOL, SET_SYMBOL)
 
-        def get_num_threads(self):
+        def get_num_threads(self) -> int | None:
             get = getattr(self.dynlib, GET_SYMBOL, None)
             return None if get is None else int(get())
 
-        def set_num_threads(self, num_threads):
+        def set_num_threads(self, num_threads: int) -> None:
             set_ = getattr(self.dynlib, SET_SYMBOL, None)
             if set_ is not None:
                 set_.argtypes = [ctypes.c_int]
                 set_(int(num_threads))
 
-        def get_version(self):
+        def get_version(self) -> str | None:
             # Runs before threadpoolctl checks our symbols, possibly on another package's
             # _core module: only a library exporting them is fasttopk.
             if getattr(self.dynlib, GET_SYMBOL, None) is None:
@@ -53,7 +57,32 @@ def _make_controller_class(threadpoolctl):
 
 
 def register_with_threadpoolctl() -> bool:
-    """Registers the controller when threadpoolctl (>= 3.5) is installed; True if it was."""
+    """Shows fasttopk's thread pool to threadpoolctl, when it is installed.
+
+    ``import fasttopk`` calls this once, so that ``threadpool_limits(1)`` (which scikit-learn,
+    joblib and Dask users call against oversubscription) limits fasttopk's pool too.
+
+    Returns
+    -------
+    bool
+        True when threadpoolctl (3.5 or newer, the first with ``threadpoolctl.register``) is
+        installed and now controls the pool; False without it.
+
+    See Also
+    --------
+    fasttopk.set_num_threads, fasttopk.get_num_threads : the pool's size, directly.
+    threadpoolctl.threadpool_limits : limits fasttopk's pool with the others'.
+
+    Examples
+    --------
+    >>> import fasttopk
+    >>> from threadpoolctl import threadpool_info, threadpool_limits
+    >>> [pool["user_api"] for pool in threadpool_info() if pool["user_api"] == "fasttopk"]
+    ['fasttopk']
+    >>> with threadpool_limits(limits=1, user_api="fasttopk"):
+    ...     fasttopk.get_num_threads()
+    1
+    """
     try:
         import threadpoolctl
     except ImportError:

@@ -5,9 +5,9 @@ import argparse
 import sys
 import time
 
-from .case import judge
 import fasttopk
 
+from .case import judge
 from .runner import make_case, supervise, threads_for
 
 

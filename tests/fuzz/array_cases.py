@@ -70,9 +70,9 @@ def make_softmax_axis(rng, ndim: int):
     axes = tuple(a - ndim if rng.random() < 0.3 else a for a in picked)
     r = rng.random()
     if r < 0.1 and axes:
-        return axes + (axes[0],), Err(VALUE, ("axis",))
+        return (*axes, axes[0]), Err(VALUE, ("axis",))
     if r < 0.2:
-        return axes + (ndim,), Err(AXIS, ("axis",))
+        return (*axes, ndim), Err(AXIS, ("axis",))
     return axes, None
 
 
@@ -157,10 +157,10 @@ def _make_out(rng, shape, dtype):
     if kind == "right":
         return np.full(shape, 7, dtype=dtype), ", out=<right>", None
     if kind == "strided" and len(shape):
-        big = np.zeros(shape[:-1] + (shape[-1] * 2,), dtype=dtype)
+        big = np.zeros((*shape[:-1], shape[-1] * 2), dtype=dtype)
         return big[..., ::2], ", out=<strided>", None
     if kind == "shape" or kind == "strided":
-        return np.zeros(shape + (2,), dtype=dtype), ", out=<wrong shape>", Err(VALUE, ("out",))
+        return np.zeros((*shape, 2), dtype=dtype), ", out=<wrong shape>", Err(VALUE, ("out",))
     if kind == "dtype":
         other = np.int32 if dtype == np.int64 else np.float16 if dtype != np.float16 else np.float64
         return np.zeros(shape, dtype=other), ", out=<wrong dtype>", Err(TYPE, ("out",))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 
@@ -19,13 +19,13 @@ class Err:
     names: tuple = ()
     exact: bool = False  # the class itself, not a subclass (scikit-learn parity)
 
-    def merge(self, other: "Err") -> "Err":
+    def merge(self, other: Err) -> Err:
         return Err(self.classes + other.classes, self.names + other.names, self.exact)
 
 
 @dataclass
 class Ok:
-    check: Callable[[object], Optional[str]]  # None when the result is right, else why not
+    check: Callable[[object], str | None]  # None when the result is right, else why not
 
 
 @dataclass
@@ -36,10 +36,10 @@ class Case:
     expect: object  # Ok or Err
     guard: list = field(default_factory=list)  # arrays whose bytes must not change
     after: list = field(default_factory=list)  # (array, expected bytes) for in-place cases
-    warns: Optional[bool] = None  # whether an UndefinedMetricWarning must come (metrics)
+    warns: bool | None = None  # whether an UndefinedMetricWarning must come (metrics)
 
 
-def errors(*candidates) -> Optional[Err]:
+def errors(*candidates) -> Err | None:
     """The union of the errors that apply (None entries skipped), or None."""
     found = [c for c in candidates if c is not None]
     if not found:
@@ -58,7 +58,7 @@ def judge(case: Case):
         warnings.simplefilter("always")
         try:
             result, raised = case.call(), None
-        except Exception as exc:  # noqa: BLE001 - judged below
+        except Exception as exc:  # judged below
             result, raised = None, exc
     expect = case.expect
     if isinstance(expect, Err):
@@ -76,7 +76,7 @@ def judge(case: Case):
     else:
         try:
             why = expect.check(result)
-        except Exception as exc:  # noqa: BLE001 - a result the check cannot even read
+        except Exception as exc:  # a result the check cannot even read
             why = f"result unreadable by the check: {type(exc).__name__}: {exc}"
         if why:
             failures.append(("wrong-answer", why))

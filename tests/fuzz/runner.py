@@ -57,7 +57,7 @@ def run_cases(seed: int, start: int, seconds: float, emit=print, max_cases=None)
             fasttopk.set_num_threads(threads)
         try:
             case = make_case(seed, index)
-        except Exception as exc:  # noqa: BLE001 - a harness bug, reported as such
+        except Exception as exc:  # a harness bug, reported as such
             emit(f"FAIL {index} harness-error ? | {type(exc).__name__}: {exc} | -")
             index += 1
             continue
@@ -147,7 +147,7 @@ def supervise(seed: int, seconds: float, case_timeout: float = 60.0, log=None) -
             elif head == "RAN":
                 report.cases[rest.split()[1]] += 1
             elif head == "FAIL":
-                where, detail, recipe = (rest.split(" | ", 2) + ["", ""])[:3]
+                where, detail, recipe = ([*rest.split(" | ", 2), "", ""])[:3]
                 idx, kind, func = where.split(" ", 2)
                 report.failures.append((int(idx), kind, func, detail, recipe))
                 if log:
@@ -164,6 +164,7 @@ def supervise(seed: int, seconds: float, case_timeout: float = 60.0, log=None) -
 
 
 def _pump(stream, lines):
-    for line in stream:
-        lines.put(line.rstrip("\n"))
+    with stream:  # closed here, at the end of the worker's output (else a ResourceWarning)
+        for line in stream:
+            lines.put(line.rstrip("\n"))
     lines.put(None)

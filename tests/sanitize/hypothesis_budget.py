@@ -25,4 +25,5 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.hookimpl(trylast=True)
 def pytest_report_header(config):
-    return f"hypothesis capped at {os.environ.get('FASTTOPK_SANITIZE_EXAMPLES', '25')} examples per test (sanitizer pass)"
+    examples = os.environ.get("FASTTOPK_SANITIZE_EXAMPLES", "25")
+    return f"hypothesis capped at {examples} examples per test (sanitizer pass)"
