@@ -63,12 +63,13 @@ test: test-cpp test-cpp-aarch64 test-python test-sanitize
 
 # Lint and types, once (they do not depend on the ISA): ruff (pyproject's [tool.ruff]) over
 # the Python code; tests/test_typing.py runs mypy --strict over the package and a user's script.
-# The docstrings' >>> examples (tests/test_doctests.py) run under every ISA with the suite.
+# The docstrings' >>> examples (tests/test_doctests.py) run with the suite, under the best ISA.
 test-static: install
 	$(PY) -m ruff check python tests benchmarks examples/make_notebook.py
 	$(PY) -m pytest -q tests/test_typing.py
 
-# The suite runs once per ISA this machine has (FASTTOPK_ARCH), so every kernel is checked.
+# The suite runs once per ISA this machine has (FASTTOPK_ARCH), so every kernel is checked; the
+# modules that test no kernel arithmetic run under the best ISA only (tests/conftest.py).
 test-python: install test-deps test-static
 	@set -e; for arch in $$($(PY) -c "import fasttopk._core as c; print(*c.available_archs())"); do \
 	  echo "=== pytest under FASTTOPK_ARCH=$$arch ==="; \

@@ -2,19 +2,16 @@
 (so every task and its arguments are pickled to another process and back). One cluster for
 the whole file (module fixture, ~3 s to start here).
 
-The suite runs once per ISA (Makefile); the kernels are already checked under each ISA by
-test_dask.py on the threaded scheduler, so these cluster tests run only once: when
-FASTTOPK_ARCH is unset or names the best ISA this machine has (the workers inherit it)."""
+Like every module that tests no kernel arithmetic, it runs once, under the best ISA
+(conftest.ISA_INDEPENDENT_MODULES); the workers inherit FASTTOPK_ARCH."""
 from __future__ import annotations
 
 import logging
-import os
 
 import numpy as np
 import pytest
 
 import fasttopk
-import fasttopk._core
 
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
@@ -23,11 +20,6 @@ sklearn_metrics = pytest.importorskip("sklearn.metrics")
 from fasttopk import _dask_metrics  # noqa: E402
 
 from _dask_cases import CHUNKINGS, array_cases, check_case, hard_scores, softmax_scores  # noqa: E402
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get("FASTTOPK_ARCH", "") not in ("", fasttopk._core.available_archs()[-1]),
-    reason="the cluster tests run once, under the best ISA (the threaded ones run under each)",
-)
 
 
 @pytest.fixture(scope="module")
