@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._api import TopK
+from ._selection import TopK
 
 __all__ = ["LabeledTopK", "arg_labels", "argtopk_labels", "check_classes", "topk_labels"]
 

@@ -33,7 +33,7 @@ import dask.array as da
 import numpy as np
 
 from . import _metrics as m
-from ._api import _is_bfloat16
+from ._layout import is_bfloat16 as _is_bfloat16
 from ._dask import apply_worker_thread_budget, as_dask_array
 from ._dask_dispatch import is_dask
 

@@ -33,7 +33,7 @@ def _bfloat16_dtype() -> np.dtype:
     try:
         import ml_dtypes
     except ImportError:
-        from ._api import BFLOAT16_BITS
+        from ._layout import BFLOAT16_BITS
 
         return BFLOAT16_BITS
     return np.dtype(ml_dtypes.bfloat16)

@@ -33,15 +33,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _core
-from ._api import (
-    _aligned,
-    _as_real_array,
-    _bfloat16_to_float32,
-    _is_bfloat16,
-    _refuse_masked,
-    _rows,
-    _to_core,
-)
+from ._layout import aligned as _aligned
+from ._layout import bfloat16_to_float32 as _bfloat16_to_float32
+from ._layout import is_bfloat16 as _is_bfloat16
+from ._layout import rows as _rows
+from ._layout import to_core as _to_core
+from ._validation import as_real_array as _as_real_array
+from ._validation import refuse_masked as _refuse_masked
 from ._dask_dispatch import dask_metrics, is_dask
 
 __all__ = ["TopKAccuracy", "top_k_accuracy_score", "true_label_rank"]
