@@ -11,7 +11,7 @@ import scipy.special
 from numpy.lib.stride_tricks import as_strided
 
 import fasttopk
-import fasttopk._metrics
+import fasttopk._ranking_metrics
 import fasttopk._selection
 import fasttopk._softmax
 from conftest import stable_topk_reference
@@ -43,7 +43,7 @@ class CoreSpy:
 @pytest.fixture
 def spy(monkeypatch):
     s = CoreSpy(fasttopk._selection._core)
-    for module in (fasttopk._selection, fasttopk._softmax, fasttopk._metrics):
+    for module in (fasttopk._selection, fasttopk._softmax, fasttopk._ranking_metrics):
         monkeypatch.setattr(module, "_core", s)  # the modules that call the kernels
     return s
 

@@ -83,10 +83,10 @@ def test_docstring_examples():
     import doctest
     import warnings
 
-    from fasttopk import _fused, _per_class
+    from fasttopk import _accumulator, _fused, _ranking_metrics
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for module in (_fused, _per_class):
+        for module in (_fused, _ranking_metrics, _accumulator):
             result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
             assert result.attempted > 0 and result.failed == 0, module.__name__

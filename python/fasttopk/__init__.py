@@ -16,9 +16,9 @@ from ._api import (
     softmax,
     topk,
 )
-from ._metrics import top_k_accuracy_score, true_label_rank
+from ._accumulator import TopKAccuracy
 from ._fused import logsumexp, topk_softmax
-from ._per_class import TopKAccuracy, top_k_accuracy_per_class
+from ._ranking_metrics import top_k_accuracy_per_class, top_k_accuracy_score, true_label_rank
 
 __all__ = [
     "TopK",

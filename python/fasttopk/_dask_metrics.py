@@ -32,8 +32,9 @@ import dask
 import dask.array as da
 import numpy as np
 
-from . import _metrics as m
-from ._layout import is_bfloat16 as _is_bfloat16
+from . import _labels, _metric_inputs, _param_validation, _ranking_metrics
+from ._accumulator import TopKAccuracy
+from ._layout import is_bfloat16
 from ._dask import apply_worker_thread_budget, as_dask_array
 from ._dask_dispatch import is_dask
 
@@ -54,17 +55,17 @@ def _aligned(y_true, y_score, sample_weight, min_samples: int = 1):
     for arr in (y, s):
         if arr.ndim >= 3:
             raise ValueError(f"Found array with dim {arr.ndim}, while dim <= 2 is required.")
-    m._num_samples(s)  # a 0-d y_score: scikit-learn's TypeError
-    m._check_min_samples_features(y, min_samples)
-    m._check_min_samples_features(s, min_samples)
+    _metric_inputs.num_samples(s)  # a 0-d y_score: scikit-learn's TypeError
+    _metric_inputs.check_min_samples_features(y, min_samples)
+    _metric_inputs.check_min_samples_features(s, min_samples)
     if y.ndim == 2 and y.shape[1] != 1 or y.ndim == 0:
         raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
     if w is not None and (w.ndim == 0 or w.ndim > 2 or w.ndim == 2 and w.shape[1] != 1):
         raise ValueError(f"sample_weight should be a 1d array, got shape {w.shape}")
     y = y.reshape(-1)
     w = None if w is None else w.reshape(-1)
-    m._check_consistent_length(y, s, w)
-    if s.dtype.kind not in "biuf" and not _is_bfloat16(s.dtype):
+    _metric_inputs.check_consistent_length(y, s, w)
+    if s.dtype.kind not in "biuf" and not is_bfloat16(s.dtype):
         raise TypeError(f"y_score must hold real numbers, got dtype {s.dtype}")
     # float16 and bfloat16 blocks go to the kernels as they are (read in place, widened in
     # registers); other dtypes are converted per block by the in-memory functions.
@@ -91,14 +92,14 @@ def _n_score_classes(s) -> int:
 
 
 def _block_uniques(y):
-    return m._unique(np.asarray(y)) if len(y) else np.asarray(y)[:0]
+    return _labels.unique(np.asarray(y)) if len(y) else np.asarray(y)[:0]
 
 
 def _inferred_classes(parts, score_ndim, score_cols):
     """scikit-learn's classes (sorted unique y_true) and its checks on them, in its order."""
     values = np.concatenate(parts) if len(parts) > 1 else parts[0]
-    classes = m._unique(values)
-    y_type = m._YTrue(classes).type_of_target()  # on the uniques: the same type as on y
+    classes = _labels.unique(values)
+    y_type = _labels.TrueLabels(classes).type_of_target()  # on the uniques: the same type as on y
     if y_type not in ("binary", "multiclass"):
         raise ValueError(f"y type must be 'binary' or 'multiclass', got '{y_type}' instead.")
     if y_type == "binary" and score_ndim == 2 and score_cols != 1:
@@ -125,7 +126,7 @@ def _inferred_classes(parts, score_ndim, score_cols):
 
 
 def _given_classes(labels, n_score: int):
-    classes = m._validated_classes(labels)
+    classes = _labels.validated_labels(labels)
     if len(classes) != n_score:
         raise ValueError(
             f"Number of given labels ({len(classes)}) not equal to the "
@@ -150,13 +151,13 @@ def _classes(y, s, labels):
 
 
 def _merged_uniques(parts):
-    return m._unique(np.concatenate(parts))
+    return _labels.unique(np.concatenate(parts))
 
 
 def _check_block_y_type(y) -> None:
     """scikit-learn's type_of_target error for y_true, per block (labels given)."""
     if len(y):
-        y_type = m._YTrue(np.asarray(y)).type_of_target()
+        y_type = _labels.TrueLabels(np.asarray(y)).type_of_target()
         if y_type not in ("binary", "multiclass"):
             raise ValueError(f"y type must be 'binary' or 'multiclass', got '{y_type}' instead.")
 
@@ -184,7 +185,7 @@ def _block_accumulator(template, y, s, w, check_type):
 
 def _block_accumulator_with_classes(template_args, classes, y, s, w, check_type):
     k, normalize = template_args
-    template = m.TopKAccuracy(k, normalize=normalize, labels=classes)
+    template = TopKAccuracy(k, normalize=normalize, labels=classes)
     return _block_accumulator(template, y, s, w, check_type)
 
 
@@ -202,15 +203,15 @@ def _accuracy_result(acc):
 def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=None, labels=None):
     """Lazy :func:`fasttopk.top_k_accuracy_score` of Dask arrays: a 0-d Dask array."""
     caller = "top_k_accuracy_score"
-    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
-    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
-    ks, scalar = m._parse_k(caller, k)
-    m._check_bool(caller, "normalize", normalize)
-    m._check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
-    m._check_arraylike(caller, "labels", labels, allow_none=True)
+    _param_validation.check_arraylike(caller, "y_true", y_true, allow_none=False)
+    _param_validation.check_arraylike(caller, "y_score", y_score, allow_none=False)
+    ks, scalar = _param_validation.parse_k(caller, k)
+    _param_validation.check_bool(caller, "normalize", normalize)
+    _param_validation.check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
+    _param_validation.check_arraylike(caller, "labels", labels, allow_none=True)
     y, s, w = _aligned(y_true, y_score, sample_weight)
     classes = _classes(y, s, labels)
-    m._warn_k(ks, _n_score_classes(s))
+    _ranking_metrics.warn_k(ks, _n_score_classes(s))
     parts = [
         dask.delayed(_block_accumulator_with_classes)((k, normalize), classes, yb, sb, wb,
                                                        labels is not None)
@@ -226,9 +227,9 @@ def update(acc, y_true, y_score, sample_weight=None):
     """``acc.update`` with Dask arrays: computes the batch's accumulator (one pass over the
     blocks, on the current scheduler) and merges it; `acc` is unchanged if that raises."""
     caller = "TopKAccuracy.update"
-    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
-    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
-    m._check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
+    _param_validation.check_arraylike(caller, "y_true", y_true, allow_none=False)
+    _param_validation.check_arraylike(caller, "y_score", y_score, allow_none=False)
+    _param_validation.check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
     y, s, w = _aligned(y_true, y_score, sample_weight, min_samples=0)
     template = copy.deepcopy(acc).reset()
     parts = [
@@ -239,7 +240,7 @@ def update(acc, y_true, y_score, sample_weight=None):
         return acc
     (batch,) = dask.compute(_tree(parts, _merged_accumulators))
     if not acc._warned and batch._n_classes is not None:
-        m._warn_k(acc._ks, batch._n_classes)
+        _ranking_metrics.warn_k(acc._ks, batch._n_classes)
     return acc.merge(batch)
 
 
@@ -247,8 +248,8 @@ def update(acc, y_true, y_score, sample_weight=None):
 
 
 def _block_codes(y, classes) -> np.ndarray:
-    yt = m._YTrue(np.asarray(y))
-    yt._set_ints()
+    yt = _labels.TrueLabels(np.asarray(y))
+    yt.read_integers()
     return yt.encode_with(classes)
 
 
@@ -257,22 +258,22 @@ def _block_ranks(y, s, classes, threshold):
     if len(y) == 0:
         return np.empty(0, dtype=np.int64)
     if s.ndim == 1:  # binary: the thresholded prediction, threshold from all the scores
-        m._raise_if_nonfinite(s)
-        return (~m._binary_hits_k1(s, _block_codes(y, classes), threshold)).astype(np.int64)
-    return m.true_label_rank(y, s, labels=classes)
+        _metric_inputs.raise_if_nonfinite(s)
+        return (~_ranking_metrics.binary_hits_k1(s, _block_codes(y, classes), threshold)).astype(np.int64)
+    return _ranking_metrics.true_label_rank(y, s, labels=classes)
 
 
 def _binary_threshold(s):
     """scikit-learn's threshold for 1-D binary scores, lazily from all of them."""
-    return dask.delayed(m._binary_threshold)(da.stack([s.min(), s.max()]))
+    return dask.delayed(_ranking_metrics.binary_threshold)(da.stack([s.min(), s.max()]))
 
 
 def true_label_rank(y_true, y_score, *, labels=None):
     """Lazy :func:`fasttopk.true_label_rank` of Dask arrays: int64, chunked like the rows."""
     caller = "true_label_rank"
-    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
-    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
-    m._check_arraylike(caller, "labels", labels, allow_none=True)
+    _param_validation.check_arraylike(caller, "y_true", y_true, allow_none=False)
+    _param_validation.check_arraylike(caller, "y_score", y_score, allow_none=False)
+    _param_validation.check_arraylike(caller, "labels", labels, allow_none=True)
     y, s, _ = _aligned(y_true, y_score, None)
     classes = _classes(y, s, labels)
     threshold = _binary_threshold(s) if s.ndim == 1 else None
@@ -308,12 +309,12 @@ def _block_class_counts(y, s, w, classes, ks):
 
     counts = {"support": per_class(), "range": (np.inf, -np.inf)}
     if s.ndim == 1:
-        m._raise_if_nonfinite(s)
-        counts["binary"] = [per_class(m._binary_hits_k1(s, codes, t)) for t in (0.5, 0)]
+        _metric_inputs.raise_if_nonfinite(s)
+        counts["binary"] = [per_class(_ranking_metrics.binary_hits_k1(s, codes, t)) for t in (0.5, 0)]
         counts["range"] = (float(s.min()), float(s.max()))
         counts["hits"] = [counts["support"]] * len(ks)  # k >= 2: every binary sample hits
     else:
-        ranks = m._ranks(s, codes)
+        ranks = _ranking_metrics.ranks(s, codes)
         counts["hits"] = [per_class(ranks < min(int(kk), n_classes)) for kk in ks]
         counts["binary"] = [np.zeros(n_classes)] * 2
     return counts
@@ -342,7 +343,7 @@ def _per_class_result(counts, ks, scalar, binary):
     if np.any(support == 0):
         warnings.warn(
             "Some classes have no true samples: their top-k accuracy is NaN.",
-            m._sklearn_class("UndefinedMetricWarning"),
+            _param_validation.sklearn_class("UndefinedMetricWarning"),
             stacklevel=2,
         )
     return rows[0] if scalar else np.stack(rows)
@@ -353,14 +354,14 @@ def top_k_accuracy_per_class(y_true, y_score, *, k=2, sample_weight=None, labels
     array of shape (n_classes,) (or (len(k), n_classes)); NaN for a class without samples
     (with an UndefinedMetricWarning where the final task runs)."""
     caller = "top_k_accuracy_per_class"
-    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
-    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
-    ks, scalar = m._parse_k(caller, k)
-    m._check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
-    m._check_arraylike(caller, "labels", labels, allow_none=True)
+    _param_validation.check_arraylike(caller, "y_true", y_true, allow_none=False)
+    _param_validation.check_arraylike(caller, "y_score", y_score, allow_none=False)
+    ks, scalar = _param_validation.parse_k(caller, k)
+    _param_validation.check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
+    _param_validation.check_arraylike(caller, "labels", labels, allow_none=True)
     y, s, w = _aligned(y_true, y_score, sample_weight)
     classes = _classes(y, s, labels)
-    m._warn_k(ks, _n_score_classes(s))
+    _ranking_metrics.warn_k(ks, _n_score_classes(s))
     parts = [
         dask.delayed(_block_class_counts)(yb, sb, wb, classes, ks)
         for yb, sb, wb in _row_blocks(y, s, w)
