@@ -302,8 +302,10 @@ class TopKAccuracy:
             self.
         """
         if self.average == "micro" and is_dask(y_true, y_score, sample_weight):
-            return dask_metrics().update(self, y_true, y_score, sample_weight)  # type: ignore[no-any-return]
-        binary, n_classes, codes, w, hits, lo, hi = self._batch_hits(y_true, y_score, sample_weight)
+            merged: TopKAccuracy = dask_metrics().update(self, y_true, y_score, sample_weight)
+            return merged
+        batch = self._batch_hits(y_true, y_score, sample_weight)
+        binary, n_classes, codes, w, hits, lo, hi = batch
         n = codes.shape[0]
         if self.average == "micro":
             counts = [int(np.count_nonzero(h)) for h in hits]
@@ -367,7 +369,9 @@ class TopKAccuracy:
             self.
         """
         if isinstance(other, TopKAccuracy) and other.average != self.average:
-            raise ValueError(f"cannot merge: average differs ({self.average!r} vs {other.average!r})")
+            raise ValueError(
+                f"cannot merge: average differs ({self.average!r} vs {other.average!r})"
+            )
         if self.average != "micro" and not isinstance(other, TopKAccuracy):
             raise TypeError(f"other must be a TopKAccuracy with average={self.average!r}")
         if not isinstance(other, TopKAccuracy):

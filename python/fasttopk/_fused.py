@@ -11,13 +11,19 @@ import numbers
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from . import _core, _interop
 from ._dask_dispatch import dask_api, is_dask
 from ._layout import is_float_dtype, restore_axis, rows
 from ._selection import TopK
-from ._validation import as_real_array, check_flag, check_k, normalize_axis
+from ._validation import (
+    as_real_array,
+    check_flag,
+    check_k,
+    normalize_axis,
+    refuse_dask_classes,
+)
 
 __all__ = ["logsumexp", "topk_softmax"]
 
@@ -121,11 +127,13 @@ def topk_softmax(
     array([['owl']], dtype='<U3')
     """
     if is_dask(x):
-        if classes is not None:
-            raise TypeError("classes= is not supported for Dask arrays yet: map the indices with map_blocks")
-        return dask_api().topk_softmax(x, k, axis=axis, temperature=temperature, log=log, sorted=sorted)
+        refuse_dask_classes(classes)
+        lazy: TopK = dask_api().topk_softmax(
+            x, k, axis=axis, temperature=temperature, log=log, sorted=sorted
+        )
+        return lazy
     if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
-        result = _interop.call_in_library(
+        result: TopK = _interop.call_in_library(
             topk_softmax, x, k, axis=axis, temperature=temperature, log=log, sorted=sorted
         )
         if classes is None:

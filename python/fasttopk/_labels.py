@@ -115,7 +115,7 @@ class TrueLabels:
     def __init__(self, y: NDArray[Any]) -> None:
         self.y = y
         self.ints: NDArray[np.int64] | None = None
-        self._range: tuple[int, int, NDArray[np.intp]] | None | bool = False  # False: not yet
+        self._range: tuple[int, int, NDArray[np.intp]] | bool | None = False  # False: not yet
         self._uniques: NDArray[Any] | None = None
         self._np_uniques: NDArray[Any] | None = None
 
@@ -197,7 +197,7 @@ class TrueLabels:
         """Codes against the classes of y itself (labels=None)."""
         rng = self.int_range()
         if rng is not None and self.ints is not None:
-            lo, hi, counts = rng
+            lo, _, counts = rng
             if lo == 0 and np.all(counts):  # classes are exactly 0..C-1: as they are
                 return self.ints
             lut = np.cumsum(counts > 0) - 1
@@ -220,8 +220,7 @@ class TrueLabels:
             c = classes.astype(np.int64)
             clo, chi = int(c[0]), int(c[-1])
             if chi - clo < _lut_limit(y.shape[0]) + c.shape[0]:
-                lo, hi = int(self.ints.min()), int(self.ints.max())
-                if lo < clo or hi > chi:
+                if int(self.ints.min()) < clo or int(self.ints.max()) > chi:
                     raise ValueError("'y_true' contains labels not in parameter 'labels'.")
                 if clo == 0 and chi == c.shape[0] - 1:  # classes 0..C-1: as they are
                     return self.ints

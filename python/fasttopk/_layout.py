@@ -133,8 +133,9 @@ def overlaps(a: NDArray[Any], b: NDArray[Any]) -> bool:
     if not np.may_share_memory(a, b):
         return False
     too_hard = getattr(np, "exceptions", np).TooHardError
+    shares_memory: Any = np.shares_memory  # (NumPy's stubs allow no max_work but -1 and 0)
     try:
-        return bool(np.shares_memory(a, b, max_work=10_000))
+        return bool(shares_memory(a, b, max_work=10_000))
     except too_hard:
         return True
 
@@ -179,7 +180,7 @@ def restore_axis(per_row: NDArray[Any], shape: tuple[int, ...], axis: int) -> ND
     """The (rows, k) result of a kernel on :func:`rows` (arr, axis) put back in the input's
     layout: `shape` with `axis` of length k (a view, the axis moved back)."""
     lead = shape[:axis] + shape[axis + 1 :]
-    return np.moveaxis(per_row.reshape(lead + (per_row.shape[-1],)), -1, axis)
+    return np.moveaxis(per_row.reshape((*lead, per_row.shape[-1])), -1, axis)
 
 
 def direct_rows(x: object, axis: object) -> NDArray[Any] | None:

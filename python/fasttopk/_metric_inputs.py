@@ -35,7 +35,7 @@ _CHUNK = 1 << 20  # elements per chunk on the (error-only) element-wise NaN/inf 
 
 def num_samples(x: Any) -> int:
     """scikit-learn's ``_num_samples``: the length of the first axis, with its errors."""
-    message = "Expected sequence or array-like, got %s" % type(x)
+    message = f"Expected sequence or array-like, got {type(x)}"
     if hasattr(x, "fit") and callable(x.fit):
         raise TypeError(message)
     if hasattr(x, "shape") and x.shape is not None:
@@ -71,7 +71,7 @@ def _asarray(x: object, numeric: bool) -> NDArray[Any]:
     else:
         arr = np.asarray(x)
     if arr.dtype.kind == "c":
-        raise ValueError("Complex data not supported\n{}\n".format(arr))
+        raise ValueError(f"Complex data not supported\n{arr}\n")
     return arr
 
 
@@ -123,13 +123,13 @@ def check_min_samples_features(arr: Any, min_samples: int) -> None:
         n = num_samples(arr)
         if n < min_samples:
             raise ValueError(
-                "Found array with %d sample(s) (shape=%s) while a minimum of %d is required."
-                % (n, arr.shape, min_samples)
+                f"Found array with {n} sample(s) (shape={arr.shape}) while a minimum of "
+                f"{min_samples} is required."
             )
     if arr.ndim == 2 and arr.shape[1] < 1:
         raise ValueError(
-            "Found array with %d feature(s) (shape=%s) while a minimum of 1 is required."
-            % (arr.shape[1], arr.shape)
+            f"Found array with {arr.shape[1]} feature(s) (shape={arr.shape}) while a minimum "
+            "of 1 is required."
         )
 
 
@@ -139,9 +139,7 @@ def column_or_1d(arr: NDArray[Any]) -> NDArray[Any]:
         return np.ascontiguousarray(arr)
     if arr.ndim == 2 and arr.shape[1] == 1:
         return np.ascontiguousarray(arr.reshape(-1))
-    raise ValueError(
-        "y should be a 1d array, got an array of shape {} instead.".format(arr.shape)
-    )
+    raise ValueError(f"y should be a 1d array, got an array of shape {arr.shape} instead.")
 
 
 def check_y_true(y_true: object, min_samples: int = 1) -> NDArray[Any]:
@@ -159,7 +157,8 @@ def check_y_score(y_score: object, min_samples: int = 1) -> NDArray[Any]:
     the caller makes later (in the rank pass, or before raising any later error)."""
     arr = _asarray(y_score, numeric=True)
     if is_bfloat16(arr.dtype) and arr.ndim < 2:
-        arr = bfloat16_to_float32(arr)  # 1-D (binary) scores are compared in NumPy; 2-D go as they are
+        # 1-D (binary) scores are compared in NumPy; 2-D ones go to the core as they are
+        arr = bfloat16_to_float32(arr)
     if arr.dtype.kind in "USV" and not is_bfloat16(arr.dtype):
         raise ValueError(
             "dtype='numeric' is not compatible with arrays of bytes/strings."
@@ -213,6 +212,6 @@ def check_consistent_length(*arrays: Any) -> None:
     lengths = [num_samples(x) for x in arrays if x is not None]
     if len(set(lengths)) > 1:
         raise ValueError(
-            "Found input variables with inconsistent numbers of samples: %r"
-            % [int(n) for n in lengths]
+            "Found input variables with inconsistent numbers of samples: "
+            f"{[int(n) for n in lengths]!r}"
         )

@@ -12,7 +12,7 @@ import importlib.util
 import numbers
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -28,6 +28,7 @@ __all__ = [
     "k_values",
     "parse_k",
     "sklearn_class",
+    "undefined_metric_warning",
     "validate_params",
 ]
 
@@ -58,20 +59,30 @@ _LocalInvalidParameterError.__qualname__ = "InvalidParameterError"
 _resolved: dict[str, type[Exception]] = {}
 
 
+def _import_sklearn_class(name: str) -> type[Exception] | None:
+    try:
+        if importlib.util.find_spec("sklearn") is None:
+            return None
+        cls: type[Exception]
+        if name == "UndefinedMetricWarning":
+            from sklearn.exceptions import UndefinedMetricWarning
+
+            cls = UndefinedMetricWarning
+        else:
+            from sklearn.utils._param_validation import InvalidParameterError
+
+            cls = InvalidParameterError
+        return cls
+    except Exception:  # a broken or partial install: fall back
+        return None
+
+
 def sklearn_class(name: str) -> type[Exception]:
     """scikit-learn's ``UndefinedMetricWarning`` or ``InvalidParameterError`` when
     scikit-learn is importable, else the local stand-in. The import (slow) happens only the
     first time a warning or a parameter error is raised."""
     if name not in _resolved:
-        cls: type[Exception] | None = None
-        try:
-            if importlib.util.find_spec("sklearn") is not None:
-                if name == "UndefinedMetricWarning":
-                    from sklearn.exceptions import UndefinedMetricWarning as cls
-                else:
-                    from sklearn.utils._param_validation import InvalidParameterError as cls
-        except Exception:  # a broken or partial install: fall back
-            cls = None
+        cls = _import_sklearn_class(name)
         if cls is None:
             cls = (
                 _LocalUndefinedMetricWarning
@@ -80,6 +91,11 @@ def sklearn_class(name: str) -> type[Exception]:
             )
         _resolved[name] = cls
     return _resolved[name]
+
+
+def undefined_metric_warning() -> type[Warning]:
+    """scikit-learn's ``UndefinedMetricWarning`` (or the local stand-in)."""
+    return cast("type[Warning]", sklearn_class("UndefinedMetricWarning"))
 
 
 def __getattr__(name: str) -> Any:
@@ -129,10 +145,12 @@ def parse_k(caller: str, k: object) -> tuple[list[Any], bool]:
     them (list, tuple, range, 1-D array): several scores from one pass."""
     if _is_valid_k(k):
         return [k], True
-    is_seq = isinstance(k, (list, tuple, range)) or (isinstance(k, np.ndarray) and k.ndim == 1)
-    if is_seq and len(k) > 0 and all(_is_valid_k(v) for v in k):  # type: ignore[arg-type]
-        return list(k), False  # type: ignore[call-overload]
-    if is_seq:
+    sequence: list[Any] | None = None
+    if isinstance(k, (list, tuple, range)) or (isinstance(k, np.ndarray) and k.ndim == 1):
+        sequence = list(k)
+    if sequence and all(_is_valid_k(v) for v in sequence):
+        return sequence, False
+    if sequence is not None:
         raise _invalid(
             caller, "k", "an int in the range [1, inf) or a non-empty sequence of such ints", k
         )

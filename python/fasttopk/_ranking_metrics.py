@@ -49,7 +49,7 @@ from ._param_validation import (
     BOOLEAN,
     K_VALUES,
     k_values,
-    sklearn_class,
+    undefined_metric_warning,
     validate_params,
 )
 from ._validation import as_real_array
@@ -149,7 +149,9 @@ def ranks(scores: NDArray[Any], codes: NDArray[Any]) -> NDArray[np.int64]:
     return result
 
 
-def binary_hits_k1(scores: NDArray[Any], codes: NDArray[Any], threshold: float) -> NDArray[np.bool_]:
+def binary_hits_k1(
+    scores: NDArray[Any], codes: NDArray[Any], threshold: float
+) -> NDArray[np.bool_]:
     """Hits of binary 1-D scores for k == 1: the thresholded prediction equals the code."""
     y_pred = (scores > threshold).astype(np.int64)
     return y_pred == codes  # type: ignore[no-any-return]
@@ -169,7 +171,7 @@ def warn_k(ks: Sequence[Any], n_classes: int) -> None:
                     f"'k' ({k}) greater than or equal to 'n_classes' ({n_classes}) "
                     "will result in a perfect score and is therefore meaningless."
                 ),
-                sklearn_class("UndefinedMetricWarning"),
+                undefined_metric_warning(),
                 stacklevel=3,
             )
 
@@ -373,11 +375,13 @@ def class_sums(
 def warn_empty_classes(empty: NDArray[np.bool_], stacklevel: int, what: str) -> None:
     """The UndefinedMetricWarning naming the classes without samples (their positions)."""
     positions = np.flatnonzero(empty)
-    shown = ", ".join(str(int(p)) for p in positions[:10]) + (", ..." if len(positions) > 10 else "")
+    shown = ", ".join(str(int(p)) for p in positions[:10])
+    if len(positions) > 10:
+        shown += ", ..."
     warnings.warn(
         f"{len(positions)} class(es) have no samples in y_true (or only zero weights), at "
         f"positions {shown} in label order: {what}",
-        sklearn_class("UndefinedMetricWarning"),
+        undefined_metric_warning(),
         stacklevel=stacklevel,
     )
 

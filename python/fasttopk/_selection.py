@@ -15,11 +15,16 @@ from numpy.typing import ArrayLike, NDArray
 from . import _conventions, _core, _interop
 from ._dask_dispatch import dask_api, is_dask
 from ._layout import direct_rows, from_core, overlaps, restore_axis, rows, to_core
-from ._validation import as_real_array, check_flag, check_k, check_out, normalize_axis
+from ._validation import (
+    as_real_array,
+    check_flag,
+    check_k,
+    check_out,
+    normalize_axis,
+    refuse_dask_classes,
+)
 
 __all__ = ["TopK", "argmax", "argmin", "argtopk", "topk"]
-
-_DASK_CLASSES = "classes= is not supported for Dask arrays yet: map the indices with map_blocks"
 
 
 class TopK(NamedTuple):
@@ -73,7 +78,9 @@ def _arg_reduce(
         result_shape = arr.shape[:axis_] + arr.shape[axis_ + 1 :]
     # NumPy's rule: an empty reduction axis is an error, even when no row would be reduced.
     if arr.shape[axis_] == 0:
-        raise ValueError(f"attempt to get {fname} of an empty sequence (x has an empty axis {axis})")
+        raise ValueError(
+            f"attempt to get {fname} of an empty sequence (x has an empty axis {axis})"
+        )
     core = to_core(arr)
     if (
         core.ndim == 2
@@ -126,8 +133,7 @@ def _arg_extreme(
     (Dask, class labels, torch/JAX inputs, keepdims); then the kernel on NumPy input."""
     name = public.__name__
     if is_dask(x):
-        if classes is not None:
-            raise TypeError(_DASK_CLASSES)
+        refuse_dask_classes(classes)
         return getattr(dask_api(), name)(x, axis, out=out, keepdims=keepdims)
     if classes is not None:
         from ._classes import arg_labels
@@ -335,9 +341,9 @@ def topk(
     if is_dask(x):
         if out is not None:
             raise TypeError("out= is not supported for Dask arrays: the result is a new Dask array")
-        if classes is not None:
-            raise TypeError(_DASK_CLASSES)
-        return dask_api().topk(x, k, axis=axis, largest=largest, sorted=sorted)  # type: ignore[no-any-return]
+        refuse_dask_classes(classes)
+        lazy: TopK = dask_api().topk(x, k, axis=axis, largest=largest, sorted=sorted)
+        return lazy
     result: TopK
     if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
         result = _interop.call_in_library(
@@ -399,8 +405,7 @@ def argtopk(
     array([['d', 'b']], dtype='<U1')
     """
     if is_dask(x):
-        if classes is not None:
-            raise TypeError(_DASK_CLASSES)
+        refuse_dask_classes(classes)
         return dask_api().argtopk(x, k, axis=axis, largest=largest, sorted=sorted)
     if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
         indices = _interop.call_in_library(

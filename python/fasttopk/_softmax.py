@@ -67,7 +67,7 @@ def _softmax(x: Any, axis: Any, out: Any, log: bool) -> Any:
             return out
     dest = np.empty(source.shape, dtype=core_dtype)
     _core.softmax(source, log, dest)
-    moved_shape = tuple(np.delete(np.array(src.shape), axis_)) + (src.shape[axis_],)
+    moved_shape = (*np.delete(np.array(src.shape), axis_), src.shape[axis_])
     result = np.moveaxis(dest.reshape(moved_shape), -1, axis_).reshape(shape)
     if result.dtype != result_dtype:
         result = result.astype(result_dtype)

@@ -22,6 +22,7 @@ __all__ = [
     "check_k",
     "check_out",
     "normalize_axis",
+    "refuse_dask_classes",
     "refuse_masked",
 ]
 
@@ -32,6 +33,14 @@ def refuse_masked(value: object, name: str) -> None:
         raise TypeError(
             f"{name} is a masked array: its mask would be ignored; pass "
             f"{name}.filled(...) or {name}.compressed() instead"
+        )
+
+
+def refuse_dask_classes(classes: object) -> None:
+    """`classes=` with a Dask array: not supported yet (the labels would need map_blocks)."""
+    if classes is not None:
+        raise TypeError(
+            "classes= is not supported for Dask arrays yet: map the indices with map_blocks"
         )
 
 
