@@ -15,26 +15,18 @@ from numpy.typing import ArrayLike
 
 from . import _core, _interop
 from ._dask_dispatch import dask_api, is_dask
-from ._layout import is_float_dtype, restore_axis, rows
+from ._layout import float_result_dtype, restore_axis, rows
 from ._selection import TopK
 from ._validation import (
     as_real_array,
     check_flag,
     check_k,
+    normalize_axes,
     normalize_axis,
     refuse_dask_classes,
 )
 
 __all__ = ["logsumexp", "topk_softmax"]
-
-
-def _float_dtypes(dtype: np.dtype[Any]) -> tuple[np.dtype[Any], np.dtype[Any]]:
-    """(result dtype, core dtype): floats keep their dtype and are read as they are (float16
-    and bfloat16 computed in float32 in registers, results rounded once); integers and bools
-    give float64, as SciPy's softmax and logsumexp."""
-    if is_float_dtype(dtype):
-        return dtype, dtype
-    return np.dtype(np.float64), np.dtype(np.float64)
 
 
 def _arithmetic_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
@@ -146,7 +138,7 @@ def topk_softmax(
         raise ValueError("x must have at least one dimension")
     axis_ = normalize_axis(axis, arr.ndim)
     k = check_k(k, arr.shape[axis_])
-    result_dtype, core_dtype = _float_dtypes(arr.dtype)
+    core_dtype = float_result_dtype(arr.dtype)
     t = _check_temperature(temperature, _arithmetic_dtype(core_dtype))
     if classes is not None:
         from ._classes import check_classes
@@ -160,25 +152,11 @@ def topk_softmax(
         _core.topk_softmax(source, k, t, bool(log), bool(sorted), values, indices)
     values = restore_axis(values, arr.shape, axis_)
     indices = restore_axis(indices, arr.shape, axis_)
-    if values.dtype != result_dtype:
-        values = values.astype(result_dtype)
     if classes is not None:
         from ._classes import LabeledTopK
 
         return LabeledTopK(values, indices, names[indices])
     return TopK(values, indices)
-
-
-def _reduction_axes(axis: object, ndim: int) -> tuple[int, ...]:
-    """`axis` (None, an int or a tuple of ints) as a sorted tuple of distinct axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, tuple):
-        axes = tuple(normalize_axis(a, ndim) for a in axis)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"duplicate value in 'axis': {axis}")
-        return tuple(sorted(axes))
-    return (normalize_axis(axis, ndim),)
 
 
 def logsumexp(
@@ -232,8 +210,8 @@ def logsumexp(
     keepdims = check_flag(keepdims, "keepdims")
     if arr.ndim == 0:
         arr = arr.reshape(1)  # as SciPy (np.atleast_1d): a 0-d input is one row of one
-    axes = _reduction_axes(axis, arr.ndim)
-    result_dtype, core_dtype = _float_dtypes(arr.dtype)
+    axes = normalize_axes(axis, arr.ndim)
+    core_dtype = float_result_dtype(arr.dtype)
     kept = [a for a in range(arr.ndim) if a not in axes]
     kept_shape = tuple(arr.shape[a] for a in kept)
     n = int(np.prod([arr.shape[a] for a in axes], dtype=np.int64))
@@ -250,8 +228,6 @@ def logsumexp(
     if out.size:
         _core.logsumexp(source, out)
     result = out.reshape(kept_shape)
-    if result.dtype != result_dtype:
-        result = result.astype(result_dtype)
     if keepdims:
         result = result.reshape(tuple(1 if a in axes else arr.shape[a] for a in range(arr.ndim)))
         return result

@@ -18,6 +18,7 @@ __all__ = [
     "bfloat16_to_float32",
     "core_dtype",
     "direct_rows",
+    "float_result_dtype",
     "from_core",
     "has_internal_overlap",
     "is_bfloat16",
@@ -76,6 +77,13 @@ def core_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
     if dtype.kind == "b" or dtype.itemsize < 4 or (dtype.kind == "i" and dtype.itemsize == 4):
         return np.dtype(np.int32)
     return np.dtype(np.int64)  # uint32, uint64 (the latter through an order-preserving shift)
+
+
+def float_result_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The dtype of softmax, log_softmax, logsumexp and topk_softmax results, which the core
+    also computes in: floats keep theirs (float16 and bfloat16 are widened to float32 in
+    registers and rounded once), integers and bools give float64, as SciPy."""
+    return dtype if is_float_dtype(dtype) else np.dtype(np.float64)
 
 
 def to_core(arr: NDArray[Any]) -> NDArray[Any]:

@@ -12,7 +12,15 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _conventions, _core, _interop
 from ._dask_dispatch import dask_api, is_dask
-from ._layout import direct_rows, is_float_dtype, overlaps, rows, same_view, writable_rows
+from ._layout import (
+    direct_rows,
+    float_result_dtype,
+    is_float_dtype,
+    overlaps,
+    rows,
+    same_view,
+    writable_rows,
+)
 from ._validation import as_real_array, check_out, normalize_axis
 
 __all__ = ["log_softmax", "softmax"]
@@ -30,9 +38,7 @@ def _softmax(x: Any, axis: Any, out: Any, log: bool) -> Any:
         _core.softmax(fast, log, result)
         return result if x.ndim == 2 else result[0]
     arr = as_real_array(x, "x")
-    # Floats keep their dtype (half precision is computed in float32 and rounded once, in the
-    # kernel); integers and bools give float64, as in SciPy.
-    result_dtype = arr.dtype if is_float_dtype(arr.dtype) else np.dtype(np.float64)
+    result_dtype = float_result_dtype(arr.dtype)
     core_dtype = result_dtype
     shape = arr.shape
     if arr.ndim == 0 and axis is not None:

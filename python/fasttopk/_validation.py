@@ -21,6 +21,7 @@ __all__ = [
     "check_flag",
     "check_k",
     "check_out",
+    "normalize_axes",
     "normalize_axis",
     "refuse_dask_classes",
     "refuse_masked",
@@ -82,6 +83,19 @@ def normalize_axis(axis: object, ndim: int, name: str = "axis") -> int:
             raise np.exceptions.AxisError(axis, ndim, msg_prefix=name)
         raise ValueError(f"{name} {axis} is out of bounds for an array of dimension {ndim}")
     return axis % ndim
+
+
+def normalize_axes(axis: object, ndim: int) -> tuple[int, ...]:
+    """`axis` (None, an int or a tuple of ints) as a sorted tuple of distinct axes; None is
+    every axis."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, tuple):
+        axes = tuple(normalize_axis(a, ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"duplicate value in 'axis': {axis}")
+        return tuple(sorted(axes))
+    return (normalize_axis(axis, ndim),)
 
 
 def check_k(k: object, n: int) -> int:
