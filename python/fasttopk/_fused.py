@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -25,6 +25,9 @@ from ._validation import (
     normalize_axis,
     refuse_dask_classes,
 )
+
+if TYPE_CHECKING:
+    from ._classes import LabeledTopK
 
 __all__ = ["logsumexp", "topk_softmax"]
 
@@ -46,6 +49,32 @@ def _check_temperature(temperature: object, core_dtype: np.dtype[Any]) -> float:
             f"temperature must be finite and > 0 (in {core_dtype}), got {temperature!r}"
         )
     return float(t_core)
+
+
+@overload
+def topk_softmax(
+    x: ArrayLike,
+    k: int,
+    *,
+    axis: int = ...,
+    temperature: float = ...,
+    log: bool = ...,
+    sorted: bool = ...,
+    classes: None = ...,
+) -> TopK: ...
+
+
+@overload
+def topk_softmax(
+    x: ArrayLike,
+    k: int,
+    *,
+    axis: int = ...,
+    temperature: float = ...,
+    log: bool = ...,
+    sorted: bool = ...,
+    classes: ArrayLike,
+) -> LabeledTopK: ...
 
 
 def topk_softmax(

@@ -7,7 +7,7 @@ C++ core (src/fasttopk/order.hpp for top-k, argmax.hpp for argmax).
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -23,6 +23,9 @@ from ._validation import (
     normalize_axis,
     refuse_dask_classes,
 )
+
+if TYPE_CHECKING:  # (_classes imports TopK from here)
+    from ._classes import LabeledTopK
 
 __all__ = ["TopK", "argmax", "argmin", "argtopk", "topk"]
 
@@ -273,6 +276,32 @@ def _topk(
     values = restore_axis(values, arr.shape, axis_)
     indices = restore_axis(indices, arr.shape, axis_)
     return from_core(values, arr.dtype), indices
+
+
+@overload
+def topk(
+    x: ArrayLike,
+    k: int,
+    *,
+    axis: int = ...,
+    largest: bool = ...,
+    sorted: bool = ...,
+    out: tuple[NDArray[Any], NDArray[np.int64]] | None = ...,
+    classes: None = ...,
+) -> TopK: ...
+
+
+@overload
+def topk(
+    x: ArrayLike,
+    k: int,
+    *,
+    axis: int = ...,
+    largest: bool = ...,
+    sorted: bool = ...,
+    out: tuple[NDArray[Any], NDArray[np.int64]] | None = ...,
+    classes: ArrayLike,
+) -> LabeledTopK: ...
 
 
 def topk(
