@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import fasttopk
-from fasttopk import _api
+from fasttopk import _selection, _softmax
 
 HALF = pytest.mark.skipif(
     not getattr(fasttopk._core, "half_precision", False),
@@ -40,8 +40,9 @@ class CoreSpy:
 
 @contextlib.contextmanager
 def core_spy(monkeypatch):
-    spy = CoreSpy(_api._core)
-    monkeypatch.setattr(_api, "_core", spy)
+    spy = CoreSpy(_selection._core)
+    for module in (_selection, _softmax):  # the modules that call the array kernels
+        monkeypatch.setattr(module, "_core", spy)
     yield spy
 
 

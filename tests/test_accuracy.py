@@ -19,7 +19,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import fasttopk
-from fasttopk import TopKAccuracy, _metrics, top_k_accuracy_score, true_label_rank
+from fasttopk import (
+    TopKAccuracy,
+    _param_validation,
+    _ranking_metrics,
+    top_k_accuracy_score,
+    true_label_rank,
+)
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 from sklearn.exceptions import UndefinedMetricWarning  # noqa: E402
@@ -545,7 +551,7 @@ def test_error_classes_are_sklearns():
     assert isinstance(ours.value, TypeError)
     with pytest.warns(UndefinedMetricWarning):
         top_k_accuracy_score(Y3, S3, k=3)
-    assert _metrics.UndefinedMetricWarning is UndefinedMetricWarning
+    assert _param_validation.UndefinedMetricWarning is UndefinedMetricWarning
 
 
 def test_warning_points_at_caller():
@@ -577,13 +583,13 @@ def test_k_sequence_one_pass(monkeypatch):
     s = rng.integers(0, 4, size=(500, 20)).astype(np.float32)
     y = rng.permutation(np.arange(500) % 20)
     calls = []
-    real = _metrics._core.true_label_rank
+    real = _ranking_metrics._core.true_label_rank
 
     def counting(*a):
         calls.append(1)
         return real(*a)
 
-    monkeypatch.setattr(_metrics._core, "true_label_rank", counting)
+    monkeypatch.setattr(_ranking_metrics._core, "true_label_rank", counting)
     ks = [1, 5, 3, 20, 1, 25]
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
@@ -977,12 +983,12 @@ def test_without_sklearn_local_classes():
         "import sys, warnings\n"
         "sys.modules['sklearn'] = None\n"
         "import fasttopk\n"
-        "from fasttopk import _metrics\n"
+        "from fasttopk import _param_validation\n"
         "with warnings.catch_warnings(record=True) as rec:\n"
         "    warnings.simplefilter('always')\n"
         "    v = fasttopk.top_k_accuracy_score([0,1,2], [[1,2,3]]*3, k=3)\n"
         "W = rec[0].category\n"
-        "assert W is _metrics.UndefinedMetricWarning and issubclass(W, UserWarning), W\n"
+        "assert W is _param_validation.UndefinedMetricWarning and issubclass(W, UserWarning), W\n"
         "assert W.__name__ == 'UndefinedMetricWarning' and v == 1.0\n"
         "try:\n"
         "    fasttopk.top_k_accuracy_score([0,1,2], [[1,2,3]]*3, k=0)\n"

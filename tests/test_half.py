@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fasttopk as ftk
-from fasttopk import _api
+from fasttopk import _layout
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
@@ -120,7 +120,7 @@ def test_every_bit_pattern(bits, which, k_frac):
 def test_read_in_place_no_float32_copy(dtype):
     # 64 MB of half precision: a float32 copy would be 128 MB; only the outputs may appear.
     x = np.ones((2048, 16384), dtype=dtype)
-    assert _api._direct_rows(x, -1) is x
+    assert _layout.direct_rows(x, -1) is x
     tracemalloc.start()
     try:
         ftk.topk(x, 5)
@@ -143,10 +143,10 @@ def test_read_in_place_no_float32_copy(dtype):
 def test_bfloat16_bits_marker_reads_as_bfloat16():
     # A torch bfloat16 tensor without ml_dtypes reaches the core under BFLOAT16_BITS.
     x = (np.random.default_rng(2).standard_normal((5, 37)) * 3).astype(ml_dtypes.bfloat16)
-    marked = x.view(np.uint16).view(_api.BFLOAT16_BITS)
+    marked = x.view(np.uint16).view(_layout.BFLOAT16_BITS)
     np.testing.assert_array_equal(ftk.argmax(marked), ftk.argmax(x))
     top = ftk.topk(marked, 4)
-    assert top.values.dtype == _api.BFLOAT16_BITS
+    assert top.values.dtype == _layout.BFLOAT16_BITS
     np.testing.assert_array_equal(top.values.view(np.uint16), ftk.topk(x, 4).values.view(np.uint16))
     np.testing.assert_array_equal(ftk.softmax(marked).view(np.uint16), ftk.softmax(x).view(np.uint16))
 

@@ -11,8 +11,9 @@ import scipy.special
 from numpy.lib.stride_tricks import as_strided
 
 import fasttopk
-import fasttopk._api
-import fasttopk._metrics
+import fasttopk._ranking_metrics
+import fasttopk._selection
+import fasttopk._softmax
 
 from conftest import stable_topk_reference
 
@@ -42,9 +43,9 @@ class CoreSpy:
 
 @pytest.fixture
 def spy(monkeypatch):
-    s = CoreSpy(fasttopk._api._core)
-    monkeypatch.setattr(fasttopk._api, "_core", s)
-    monkeypatch.setattr(fasttopk._metrics, "_core", s)
+    s = CoreSpy(fasttopk._selection._core)
+    for module in (fasttopk._selection, fasttopk._softmax, fasttopk._ranking_metrics):
+        monkeypatch.setattr(module, "_core", s)  # the modules that call the kernels
     return s
 
 

@@ -80,15 +80,23 @@ def test_readme_named_predictions_example_runs():
 
 
 def test_docstring_examples():
-    """The Examples sections of topk_softmax, logsumexp, top_k_accuracy_per_class and
-    TopKAccuracy(average=...) print what they show."""
+    """The Examples sections of the public functions and classes print what they show."""
     import doctest
     import warnings
 
-    from fasttopk import _fused, _per_class
+    from fasttopk import (
+        _accumulator,
+        _classes,
+        _fused,
+        _ranking_metrics,
+        _runtime,
+        _selection,
+        _softmax,
+    )
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for module in (_fused, _per_class):
+        modules = (_selection, _softmax, _runtime, _classes, _fused, _ranking_metrics, _accumulator)
+        for module in modules:
             result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
             assert result.attempted > 0 and result.failed == 0, module.__name__

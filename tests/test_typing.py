@@ -100,5 +100,6 @@ def test_mypy_strict_catches_a_users_mistakes(tmp_path):
     result = _run_mypy(str(script))
     assert result.returncode == 1, result.stdout + result.stderr
     # wrong argument types, not "untyped function" (which would pass any argument)
-    flagged = {int(m) for m in re.findall(r"mistakes\.py:(\d+): error: .*\[arg-type\]", result.stdout)}
+    wrong_type = r"mistakes\.py:(\d+): error: .*\[(?:arg-type|call-overload)\]"
+    flagged = {int(m) for m in re.findall(wrong_type, result.stdout)}
     assert flagged == {4, 5, 6, 7}, result.stdout

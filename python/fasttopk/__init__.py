@@ -4,6 +4,7 @@ Inputs: NumPy arrays, lists, PyTorch and JAX CPU arrays (read in place through D
 anything with ``__dlpack__`` / ``__array__``; float16 and bfloat16 included. Results come back
 in the input's library: torch tensors for torch, JAX arrays for JAX, NumPy otherwise.
 """
+from ._accumulator import TopKAccuracy
 from ._api import (
     TopK,
     argmax,
@@ -16,9 +17,12 @@ from ._api import (
     softmax,
     topk,
 )
-from ._metrics import top_k_accuracy_score, true_label_rank
 from ._fused import logsumexp, topk_softmax
-from ._per_class import TopKAccuracy, top_k_accuracy_per_class
+from ._ranking_metrics import (
+    top_k_accuracy_per_class,
+    top_k_accuracy_score,
+    true_label_rank,
+)
 
 __all__ = [
     "TopK",

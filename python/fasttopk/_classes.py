@@ -6,37 +6,72 @@ array: ``classes[indices]``; nothing of size n_samples x n_classes is made.
 """
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+from typing import Any
 
-from ._api import TopK
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._selection import TopK
 
 __all__ = ["LabeledTopK", "arg_labels", "argtopk_labels", "check_classes", "topk_labels"]
 
 
 class LabeledTopK(TopK):
     """A :class:`TopK` with the class labels of its indices in ``.labels`` (same shape as
-    ``indices``). Still a 2-tuple: ``values, indices = result`` unpacks as before."""
+    ``indices``). Still a 2-tuple: ``values, indices = result`` unpacks as before.
 
-    def __new__(cls, values, indices, labels):
+    Parameters
+    ----------
+    values, indices : array
+        As in :class:`TopK`.
+    labels : ndarray
+        ``classes[indices]``.
+
+    See Also
+    --------
+    topk, topk_softmax
+
+    Examples
+    --------
+    >>> import fasttopk
+    >>> result = fasttopk.topk([[0.2, 0.5, 0.3]], 2, classes=["cat", "dog", "owl"])
+    >>> result.labels
+    array([['dog', 'owl']], dtype='<U3')
+    >>> values, indices = result
+    >>> indices
+    array([[1, 2]])
+    """
+
+    labels: Any
+
+    def __new__(cls, values: Any, indices: Any, labels: Any) -> LabeledTopK:
         self = super().__new__(cls, values, indices)
         self.labels = labels
         return self
 
-    def __getnewargs__(self):  # pickle and copy keep the labels
-        return (self.values, self.indices, self.labels)
+    def __getnewargs__(self) -> tuple[Any, Any, Any]:
+        return (self.values, self.indices, self.labels)  # pickle and copy keep the labels
 
-    def _replace(self, **fields):
+    def _replace(self, **fields: Any) -> LabeledTopK:
         labels = fields.pop("labels", self.labels)
-        return LabeledTopK(fields.get("values", self.values), fields.get("indices", self.indices), labels)
+        values = fields.get("values", self.values)
+        return LabeledTopK(values, fields.get("indices", self.indices), labels)
 
     def __repr__(self) -> str:
         return f"TopK(values={self.values!r}, indices={self.indices!r}, labels={self.labels!r})"
 
 
-def check_classes(classes, n: int, what: str = "the length of the reduced axis") -> np.ndarray:
+def check_classes(
+    classes: ArrayLike, n: int, what: str = "the length of the reduced axis"
+) -> NDArray[Any]:
     """`classes` as a 1-D array of length `n`; ValueError naming `classes` otherwise."""
-    if isinstance(classes, (str, bytes)) or np.ndim(classes) == 0 and not hasattr(classes, "__len__"):
-        raise ValueError(f"classes must be a 1-D array-like of labels, got {type(classes).__name__}")
+    if isinstance(classes, (str, bytes)) or (
+        np.ndim(classes) == 0 and not hasattr(classes, "__len__")
+    ):
+        raise ValueError(
+            f"classes must be a 1-D array-like of labels, got {type(classes).__name__}"
+        )
     arr = np.asarray(classes) if not isinstance(classes, np.ndarray) else classes
     if arr.ndim != 1 and isinstance(classes, (list, tuple)):
         # labels that NumPy would read as rows (tuples, lists): one object each
@@ -50,7 +85,7 @@ def check_classes(classes, n: int, what: str = "the length of the reduced axis")
     return arr
 
 
-def _axis_length(x, axis) -> int:
+def _axis_length(x: Any, axis: int | None) -> int:
     shape = np.shape(x)
     if axis is None:
         return int(np.prod(shape, dtype=np.int64))
@@ -59,7 +94,9 @@ def _axis_length(x, axis) -> int:
     return int(shape[int(axis) % len(shape)])
 
 
-def arg_labels(fn, x, axis, out, classes):
+def arg_labels(
+    fn: Callable[..., Any], x: Any, axis: int | None, out: Any, classes: ArrayLike
+) -> Any:
     """argmax/argmin (`fn`) with `classes`: the labels of the chosen indices (`out`, if
     given, receives the indices)."""
     indices = fn(x, axis, out=out)
@@ -67,12 +104,15 @@ def arg_labels(fn, x, axis, out, classes):
     return check_classes(classes, _axis_length(x, axis), what)[np.asarray(indices)]
 
 
-def topk_labels(result, x, axis, classes) -> LabeledTopK:
+def topk_labels(result: TopK, x: Any, axis: int, classes: ArrayLike) -> LabeledTopK:
     """A TopK (values, indices) with the labels of its indices."""
     values, indices = result
-    labels = check_classes(classes, _axis_length(x, axis), f"the length of axis {axis}")[np.asarray(indices)]
-    return LabeledTopK(values, indices, labels)
+    names = check_classes(classes, _axis_length(x, axis), f"the length of axis {axis}")
+    return LabeledTopK(values, indices, names[np.asarray(indices)])
 
 
-def argtopk_labels(indices, x, axis, classes) -> np.ndarray:
-    return check_classes(classes, _axis_length(x, axis), f"the length of axis {axis}")[np.asarray(indices)]
+def argtopk_labels(indices: Any, x: Any, axis: int, classes: ArrayLike) -> NDArray[Any]:
+    """The labels of argtopk's `indices`."""
+    names = check_classes(classes, _axis_length(x, axis), f"the length of axis {axis}")
+    labels: NDArray[Any] = names[np.asarray(indices)]
+    return labels

@@ -31,7 +31,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from . import _api
+from . import _api, _validation
 
 __all__ = [
     "apply_worker_thread_budget", "argmax", "argmin", "argtopk", "log_softmax", "logsumexp",
@@ -222,7 +222,7 @@ def _topk(x: Any, k: Any, axis: Any, largest: Any, sorted: Any) -> tuple[da.Arra
     x = as_dask_array(x)
     if x.ndim == 0:
         raise ValueError("x must have at least one dimension")
-    axis_ = _api._normalize_axis(axis, x.ndim)
+    axis_ = _validation.normalize_axis(axis, x.ndim)
     probe = _api.topk(_probe(x, full=(axis_,)), k, axis=axis_, largest=largest, sorted=sorted)
     k = int(k)
     moved = _axis_last(x, axis_)
@@ -358,11 +358,11 @@ def _arg_reduce(x: Any, axis: int | None, out: object, find_min: bool, keepdims:
         result = _arg_reduce(x, axis, None, find_min)
         if axis is None:
             return result.reshape((1,) * x.ndim)
-        return da.expand_dims(result, _api._normalize_axis(axis, x.ndim))
+        return da.expand_dims(result, _validation.normalize_axis(axis, x.ndim))
     if axis is None or x.ndim == 0:
         in_memory(_probe(x, small=range(x.ndim)), axis=axis)  # the same errors
         return _arg_reduce(x.reshape(-1), 0, None, find_min)
-    axis_ = _api._normalize_axis(axis, x.ndim)
+    axis_ = _validation.normalize_axis(axis, x.ndim)
     in_memory(_probe(x, small=(axis_,)), axis=axis_)
     moved = _axis_last(x, axis_)
     if moved.numblocks[-1] == 1:
@@ -534,11 +534,11 @@ def _axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, tuple):
-        axes = tuple(_api._normalize_axis(a, ndim) for a in axis)
+        axes = tuple(_validation.normalize_axis(a, ndim) for a in axis)
         if len(set(axes)) != len(axes):
             raise ValueError(f"axis {axis} has repeated axes")
         return axes
-    return (_api._normalize_axis(axis, ndim),)
+    return (_validation.normalize_axis(axis, ndim),)
 
 
 def _from_stats(
@@ -759,7 +759,7 @@ def topk_softmax(
     x = as_dask_array(x)
     if x.ndim == 0:
         raise ValueError("x must have at least one dimension")
-    axis_ = _api._normalize_axis(axis, x.ndim)
+    axis_ = _validation.normalize_axis(axis, x.ndim)
     probe = fasttopk.topk_softmax(
         _probe(x, full=(axis_,)), k, axis=axis_, temperature=temperature, log=log, sorted=sorted
     )

@@ -35,10 +35,11 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from . import _metrics as m
-from ._api import _is_bfloat16
+from . import _labels, _metric_inputs, _param_validation, _ranking_metrics
+from ._accumulator import TopKAccuracy
 from ._dask import apply_worker_thread_budget, as_dask_array
 from ._dask_dispatch import is_dask
+from ._layout import is_bfloat16
 
 __all__ = ["top_k_accuracy_per_class", "top_k_accuracy_score", "true_label_rank", "update"]
 
@@ -59,17 +60,17 @@ def _aligned(
     for arr in (y, s):
         if arr.ndim >= 3:
             raise ValueError(f"Found array with dim {arr.ndim}, while dim <= 2 is required.")
-    m._num_samples(s)  # a 0-d y_score: scikit-learn's TypeError
-    m._check_min_samples_features(y, min_samples)
-    m._check_min_samples_features(s, min_samples)
+    _metric_inputs.num_samples(s)  # a 0-d y_score: scikit-learn's TypeError
+    _metric_inputs.check_min_samples_features(y, min_samples)
+    _metric_inputs.check_min_samples_features(s, min_samples)
     if (y.ndim == 2 and y.shape[1] != 1) or y.ndim == 0:
         raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
     if w is not None and (w.ndim == 0 or w.ndim > 2 or (w.ndim == 2 and w.shape[1] != 1)):
         raise ValueError(f"sample_weight should be a 1d array, got shape {w.shape}")
     y = y.reshape(-1)
     w = None if w is None else w.reshape(-1)
-    m._check_consistent_length(y, s, w)
-    if s.dtype.kind not in "biuf" and not _is_bfloat16(s.dtype):
+    _metric_inputs.check_consistent_length(y, s, w)
+    if s.dtype.kind not in "biuf" and not is_bfloat16(s.dtype):
         raise TypeError(f"y_score must hold real numbers, got dtype {s.dtype}")
     # float16 and bfloat16 blocks go to the kernels as they are (read in place, widened in
     # registers); other dtypes are converted per block by the in-memory functions.
@@ -96,14 +97,14 @@ def _n_score_classes(s: da.Array) -> int:
 
 
 def _block_uniques(y: Any) -> Any:
-    return m._unique(np.asarray(y)) if len(y) else np.asarray(y)[:0]
+    return _labels.unique(np.asarray(y)) if len(y) else np.asarray(y)[:0]
 
 
 def _inferred_classes(parts: Sequence[npt.NDArray[Any]], score_ndim: int, score_cols: int) -> Any:
     """scikit-learn's classes (sorted unique y_true) and its checks on them, in its order."""
     values = np.concatenate(parts) if len(parts) > 1 else parts[0]
-    classes = m._unique(values)
-    y_type = m._YTrue(classes).type_of_target()  # on the uniques: the same type as on y
+    classes = _labels.unique(values)
+    y_type = _labels.TrueLabels(classes).type_of_target()  # on the uniques: the same type as on y
     if y_type not in ("binary", "multiclass"):
         raise ValueError(f"y type must be 'binary' or 'multiclass', got '{y_type}' instead.")
     if y_type == "binary" and score_ndim == 2 and score_cols != 1:
@@ -130,7 +131,7 @@ def _inferred_classes(parts: Sequence[npt.NDArray[Any]], score_ndim: int, score_
 
 
 def _given_classes(labels: Any, n_score: int) -> Any:
-    classes = m._validated_classes(labels)
+    classes = _labels.validated_labels(labels)
     if len(classes) != n_score:
         raise ValueError(
             f"Number of given labels ({len(classes)}) not equal to the "
@@ -155,13 +156,13 @@ def _classes(y: da.Array, s: da.Array, labels: Any) -> Any:
 
 
 def _merged_uniques(parts: Sequence[npt.NDArray[Any]]) -> Any:
-    return m._unique(np.concatenate(parts))
+    return _labels.unique(np.concatenate(parts))
 
 
 def _check_block_y_type(y: Any) -> None:
     """scikit-learn's type_of_target error for y_true, per block (labels given)."""
     if len(y):
-        y_type = m._YTrue(np.asarray(y)).type_of_target()
+        y_type = _labels.TrueLabels(np.asarray(y)).type_of_target()
         if y_type not in ("binary", "multiclass"):
             raise ValueError(f"y type must be 'binary' or 'multiclass', got '{y_type}' instead.")
 
@@ -191,7 +192,7 @@ def _block_accumulator_with_classes(
     template_args: tuple[Any, bool], classes: Any, y: Any, s: Any, w: Any, check_type: bool
 ) -> Any:
     k, normalize = template_args
-    template = m.TopKAccuracy(k, normalize=normalize, labels=classes)
+    template = TopKAccuracy(k, normalize=normalize, labels=classes)
     return _block_accumulator(template, y, s, w, check_type)
 
 
@@ -258,15 +259,15 @@ def top_k_accuracy_score(
     0.75
     """
     caller = "top_k_accuracy_score"
-    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
-    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
-    ks, scalar = m._parse_k(caller, k)
-    m._check_bool(caller, "normalize", normalize)
-    m._check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
-    m._check_arraylike(caller, "labels", labels, allow_none=True)
+    _param_validation.check_arraylike(caller, "y_true", y_true, allow_none=False)
+    _param_validation.check_arraylike(caller, "y_score", y_score, allow_none=False)
+    ks, scalar = _param_validation.parse_k(caller, k)
+    _param_validation.check_bool(caller, "normalize", normalize)
+    _param_validation.check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
+    _param_validation.check_arraylike(caller, "labels", labels, allow_none=True)
     y, s, w = _aligned(y_true, y_score, sample_weight)
     classes = _classes(y, s, labels)
-    m._warn_k(ks, _n_score_classes(s))
+    _ranking_metrics.warn_k(ks, _n_score_classes(s))
     parts = [
         dask.delayed(_block_accumulator_with_classes)((k, normalize), classes, yb, sb, wb,
                                                        labels is not None)
@@ -317,9 +318,9 @@ def update(acc: Any, y_true: Any, y_score: Any, sample_weight: Any = None) -> An
     0.5
     """
     caller = "TopKAccuracy.update"
-    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
-    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
-    m._check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
+    _param_validation.check_arraylike(caller, "y_true", y_true, allow_none=False)
+    _param_validation.check_arraylike(caller, "y_score", y_score, allow_none=False)
+    _param_validation.check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
     y, s, w = _aligned(y_true, y_score, sample_weight, min_samples=0)
     template = copy.deepcopy(acc).reset()
     parts = [
@@ -330,7 +331,7 @@ def update(acc: Any, y_true: Any, y_score: Any, sample_weight: Any = None) -> An
         return acc
     (batch,) = dask.compute(_tree(parts, _merged_accumulators))
     if not acc._warned and batch._n_classes is not None:
-        m._warn_k(acc._ks, batch._n_classes)
+        _ranking_metrics.warn_k(acc._ks, batch._n_classes)
     return acc.merge(batch)
 
 
@@ -338,8 +339,8 @@ def update(acc: Any, y_true: Any, y_score: Any, sample_weight: Any = None) -> An
 
 
 def _block_codes(y: Any, classes: Any) -> Any:
-    yt = m._YTrue(np.asarray(y))
-    yt._set_ints()
+    yt = _labels.TrueLabels(np.asarray(y))
+    yt.read_integers()
     return yt.encode_with(classes)
 
 
@@ -348,15 +349,15 @@ def _block_ranks(y: Any, s: npt.NDArray[Any], classes: Any, threshold: float | N
     if len(y) == 0:
         return np.empty(0, dtype=np.int64)
     if s.ndim == 1:  # binary: the thresholded prediction, threshold from all the scores
-        m._raise_if_nonfinite(s)
+        _metric_inputs.raise_if_nonfinite(s)
         assert threshold is not None  # true_label_rank passes one for 1-D scores
-        return (~m._binary_hits_k1(s, _block_codes(y, classes), threshold)).astype(np.int64)
-    return m.true_label_rank(y, s, labels=classes)
+        return (~_ranking_metrics.binary_hits_k1(s, _block_codes(y, classes), threshold)).astype(np.int64)
+    return _ranking_metrics.true_label_rank(y, s, labels=classes)
 
 
 def _binary_threshold(s: da.Array) -> Any:
     """scikit-learn's threshold for 1-D binary scores, lazily from all of them."""
-    return dask.delayed(m._binary_threshold)(da.stack([s.min(), s.max()]))
+    return dask.delayed(_ranking_metrics.binary_threshold)(da.stack([s.min(), s.max()]))
 
 
 def true_label_rank(y_true: Any, y_score: Any, *, labels: Any = None) -> da.Array:
@@ -390,9 +391,9 @@ def true_label_rank(y_true: Any, y_score: Any, *, labels: Any = None) -> da.Arra
     array([2, 2])
     """
     caller = "true_label_rank"
-    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
-    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
-    m._check_arraylike(caller, "labels", labels, allow_none=True)
+    _param_validation.check_arraylike(caller, "y_true", y_true, allow_none=False)
+    _param_validation.check_arraylike(caller, "y_score", y_score, allow_none=False)
+    _param_validation.check_arraylike(caller, "labels", labels, allow_none=True)
     y, s, _ = _aligned(y_true, y_score, None)
     classes = _classes(y, s, labels)
     threshold = _binary_threshold(s) if s.ndim == 1 else None
@@ -428,12 +429,12 @@ def _block_class_counts(y: Any, s: npt.NDArray[Any], w: Any, classes: Any, ks: S
 
     counts: dict[str, Any] = {"support": per_class(), "range": (np.inf, -np.inf)}
     if s.ndim == 1:
-        m._raise_if_nonfinite(s)
-        counts["binary"] = [per_class(m._binary_hits_k1(s, codes, t)) for t in (0.5, 0)]
+        _metric_inputs.raise_if_nonfinite(s)
+        counts["binary"] = [per_class(_ranking_metrics.binary_hits_k1(s, codes, t)) for t in (0.5, 0)]
         counts["range"] = (float(s.min()), float(s.max()))
         counts["hits"] = [counts["support"]] * len(ks)  # k >= 2: every binary sample hits
     else:
-        ranks = m._ranks(s, codes)
+        ranks = _ranking_metrics.ranks(s, codes)
         counts["hits"] = [per_class(ranks < min(int(kk), n_classes)) for kk in ks]
         counts["binary"] = [np.zeros(n_classes)] * 2
     return counts
@@ -464,7 +465,7 @@ def _per_class_result(
     if np.any(support == 0):
         warnings.warn(
             "Some classes have no true samples: their top-k accuracy is NaN.",
-            m._sklearn_class("UndefinedMetricWarning"),
+            _param_validation.undefined_metric_warning(),
             stacklevel=2,
         )
     return rows[0] if scalar else np.stack(rows)
@@ -515,14 +516,14 @@ def top_k_accuracy_per_class(
     array([0.5, nan, 1. ])
     """
     caller = "top_k_accuracy_per_class"
-    m._check_arraylike(caller, "y_true", y_true, allow_none=False)
-    m._check_arraylike(caller, "y_score", y_score, allow_none=False)
-    ks, scalar = m._parse_k(caller, k)
-    m._check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
-    m._check_arraylike(caller, "labels", labels, allow_none=True)
+    _param_validation.check_arraylike(caller, "y_true", y_true, allow_none=False)
+    _param_validation.check_arraylike(caller, "y_score", y_score, allow_none=False)
+    ks, scalar = _param_validation.parse_k(caller, k)
+    _param_validation.check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
+    _param_validation.check_arraylike(caller, "labels", labels, allow_none=True)
     y, s, w = _aligned(y_true, y_score, sample_weight)
     classes = _classes(y, s, labels)
-    m._warn_k(ks, _n_score_classes(s))
+    _ranking_metrics.warn_k(ks, _n_score_classes(s))
     parts = [
         dask.delayed(_block_class_counts)(yb, sb, wb, classes, ks)
         for yb, sb, wb in _row_blocks(y, s, w)

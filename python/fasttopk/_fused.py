@@ -8,32 +8,36 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _core, _interop
 from ._dask_dispatch import dask_api, is_dask
-from ._api import TopK, _aligned, _as_real_array, _check_flag, _check_k, _is_float_dtype, _normalize_axis, _rows
+from ._layout import aligned, float_result_dtype, restore_axis, rows
+from ._selection import TopK
+from ._validation import (
+    as_real_array,
+    check_flag,
+    check_k,
+    normalize_axes,
+    normalize_axis,
+    refuse_dask_classes,
+)
+
+if TYPE_CHECKING:
+    from ._classes import LabeledTopK
 
 __all__ = ["logsumexp", "topk_softmax"]
 
 
-def _float_dtypes(dtype: np.dtype):
-    """(result dtype, core dtype): floats keep their dtype and are read as they are (float16
-    and bfloat16 computed in float32 in registers, results rounded once); integers and bools
-    give float64, as SciPy's softmax and logsumexp."""
-    if _is_float_dtype(dtype):
-        return dtype, dtype
-    return np.dtype(np.float64), np.dtype(np.float64)
-
-
-def _arithmetic_dtype(dtype: np.dtype) -> np.dtype:
+def _arithmetic_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
     """The dtype the kernel divides by the temperature in (float32 for half precision)."""
     return np.dtype(np.float32) if dtype.itemsize == 2 else dtype
 
 
-def _check_temperature(temperature, core_dtype: np.dtype):
+def _check_temperature(temperature: object, core_dtype: np.dtype[Any]) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
         raise TypeError(f"temperature must be a real number, got {type(temperature).__name__}")
     t = float(temperature)
@@ -47,15 +51,41 @@ def _check_temperature(temperature, core_dtype: np.dtype):
     return float(t_core)
 
 
+@overload
 def topk_softmax(
-    x,
+    x: ArrayLike,
+    k: int,
+    *,
+    axis: int = ...,
+    temperature: float = ...,
+    log: bool = ...,
+    sorted: bool = ...,
+    classes: None = ...,
+) -> TopK: ...
+
+
+@overload
+def topk_softmax(
+    x: ArrayLike,
+    k: int,
+    *,
+    axis: int = ...,
+    temperature: float = ...,
+    log: bool = ...,
+    sorted: bool = ...,
+    classes: ArrayLike,
+) -> LabeledTopK: ...
+
+
+def topk_softmax(
+    x: ArrayLike,
     k: int,
     *,
     axis: int = -1,
     temperature: float = 1.0,
     log: bool = False,
     sorted: bool = True,
-    classes=None,
+    classes: ArrayLike | None = None,
 ) -> TopK:
     """The `k` largest probabilities of ``softmax(x / temperature)`` along `axis`, and their
     indices, without computing the full softmax.
@@ -118,11 +148,13 @@ def topk_softmax(
     array([['owl']], dtype='<U3')
     """
     if is_dask(x):
-        if classes is not None:
-            raise TypeError("classes= is not supported for Dask arrays yet: map the indices with map_blocks")
-        return dask_api().topk_softmax(x, k, axis=axis, temperature=temperature, log=log, sorted=sorted)
+        refuse_dask_classes(classes)
+        lazy: TopK = dask_api().topk_softmax(
+            x, k, axis=axis, temperature=temperature, log=log, sorted=sorted
+        )
+        return lazy
     if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
-        result = _interop.call_in_library(
+        result: TopK = _interop.call_in_library(
             topk_softmax, x, k, axis=axis, temperature=temperature, log=log, sorted=sorted
         )
         if classes is None:
@@ -130,30 +162,27 @@ def topk_softmax(
         from ._classes import topk_labels
 
         return topk_labels(result, x, axis, classes)
-    arr = _as_real_array(x, "x")
+    arr = as_real_array(x, "x")
     if arr.ndim == 0:
         raise ValueError("x must have at least one dimension")
-    axis_ = _normalize_axis(axis, arr.ndim)
-    k = _check_k(k, arr.shape[axis_])
-    result_dtype, core_dtype = _float_dtypes(arr.dtype)
+    axis_ = normalize_axis(axis, arr.ndim)
+    k = check_k(k, arr.shape[axis_])
+    core_dtype = float_result_dtype(arr.dtype)
     t = _check_temperature(temperature, _arithmetic_dtype(core_dtype))
-    log = _check_flag(log, "log")
-    sorted = _check_flag(sorted, "sorted")
+    log = check_flag(log, "log")
+    sorted = check_flag(sorted, "sorted")
     if classes is not None:
         from ._classes import check_classes
 
         names = check_classes(classes, arr.shape[axis_], f"the length of axis {axis}")
     core = arr if arr.dtype == core_dtype else arr.astype(core_dtype)
-    rows = _rows(core, axis_)
-    values = np.empty((rows.shape[0], k), dtype=core_dtype)
-    indices = np.empty((rows.shape[0], k), dtype=np.int64)
+    source = rows(core, axis_)
+    values = np.empty((source.shape[0], k), dtype=core_dtype)
+    indices = np.empty((source.shape[0], k), dtype=np.int64)
     if values.size:
-        _core.topk_softmax(rows, k, t, bool(log), bool(sorted), values, indices)
-    lead = arr.shape[:axis_] + arr.shape[axis_ + 1 :]
-    values = np.moveaxis(values.reshape(lead + (k,)), -1, axis_)
-    indices = np.moveaxis(indices.reshape(lead + (k,)), -1, axis_)
-    if values.dtype != result_dtype:
-        values = values.astype(result_dtype)
+        _core.topk_softmax(source, k, t, bool(log), bool(sorted), values, indices)
+    values = restore_axis(values, arr.shape, axis_)
+    indices = restore_axis(indices, arr.shape, axis_)
     if classes is not None:
         from ._classes import LabeledTopK
 
@@ -161,19 +190,9 @@ def topk_softmax(
     return TopK(values, indices)
 
 
-def _reduction_axes(axis, ndim: int):
-    """`axis` (None, an int or a tuple of ints) as a sorted tuple of distinct axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, tuple):
-        axes = tuple(_normalize_axis(a, ndim) for a in axis)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"duplicate value in 'axis': {axis}")
-        return tuple(sorted(axes))
-    return (_normalize_axis(axis, ndim),)
-
-
-def logsumexp(x, axis: Union[int, Sequence[int], None] = -1, *, keepdims: bool = False):
+def logsumexp(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = -1, *, keepdims: bool = False
+) -> Any:
     """``log(sum(exp(x)))`` along `axis`, computed stably: ``scipy.special.logsumexp``'s value.
 
     One pass per row: the maximum and the sum of exponentials are kept together, the sum
@@ -218,33 +237,30 @@ def logsumexp(x, axis: Union[int, Sequence[int], None] = -1, *, keepdims: bool =
         return dask_api().logsumexp(x, axis, keepdims=keepdims)
     if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
         return _interop.call_in_library(logsumexp, x, axis, keepdims=keepdims)
-    arr = _as_real_array(x, "x")
-    if not isinstance(keepdims, (bool, np.bool_)):
-        raise TypeError(f"keepdims must be a bool, got {type(keepdims).__name__}")
+    arr = as_real_array(x, "x")
+    keepdims = check_flag(keepdims, "keepdims")
     if arr.ndim == 0:
         arr = arr.reshape(1)  # as SciPy (np.atleast_1d): a 0-d input is one row of one
-    axes = _reduction_axes(axis, arr.ndim)
-    result_dtype, core_dtype = _float_dtypes(arr.dtype)
+    axes = normalize_axes(axis, arr.ndim)
+    core_dtype = float_result_dtype(arr.dtype)
     kept = [a for a in range(arr.ndim) if a not in axes]
     kept_shape = tuple(arr.shape[a] for a in kept)
     n = int(np.prod([arr.shape[a] for a in axes], dtype=np.int64))
     core = arr if arr.dtype == core_dtype else arr.astype(core_dtype)
     if len(axes) == 1:
-        rows = _rows(core, axes[0])
+        source = rows(core, axes[0])
     else:
         moved = np.moveaxis(core, axes, tuple(range(arr.ndim - len(axes), arr.ndim)))
         n_rows = int(np.prod(kept_shape, dtype=np.int64))
-        rows = moved.reshape(n_rows, n)  # a view when the axes are already last and contiguous
-        if (n > 1 and rows.strides[1] != rows.itemsize) or not rows.flags.aligned:
-            rows = _aligned(np.ascontiguousarray(rows))  # (a contiguous one comes back as it is)
-    out = np.empty(rows.shape[0], dtype=core_dtype)
+        source = moved.reshape(n_rows, n)  # a view when the axes are already last and contiguous
+        if (n > 1 and source.strides[1] != source.itemsize) or not source.flags.aligned:
+            source = aligned(np.ascontiguousarray(source))  # (a contiguous one comes back as it is)
+    out = np.empty(source.shape[0], dtype=core_dtype)
     if n == 0:
         out.fill(-np.inf)  # log(0); NumPy calls an empty array aligned wherever it points
     elif out.size:
-        _core.logsumexp(rows, out)
+        _core.logsumexp(source, out)
     result = out.reshape(kept_shape)
-    if result.dtype != result_dtype:
-        result = result.astype(result_dtype)
     if keepdims:
         result = result.reshape(tuple(1 if a in axes else arr.shape[a] for a in range(arr.ndim)))
         return result

@@ -34,7 +34,7 @@ def _bfloat16_dtype() -> np.dtype[Any]:
     try:
         import ml_dtypes
     except ImportError:
-        from ._api import BFLOAT16_BITS
+        from ._layout import BFLOAT16_BITS
 
         return BFLOAT16_BITS
     bfloat16: np.dtype[Any] = np.dtype(ml_dtypes.bfloat16)  # (ml_dtypes' scalar types are Any)

@@ -1,0 +1,449 @@
+"""topk, argtopk, argmax and argmin: the selections, checked here and done in fasttopk._core.
+
+Rules kept here: how an `axis` becomes rows, when a copy is made, and which form of the input
+(Dask, torch/JAX, class labels, keepdims) is routed where. The order and NaN rules live in the
+C++ core (src/fasttopk/order.hpp for top-k, argmax.hpp for argmax).
+"""
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _conventions, _core, _interop
+from ._dask_dispatch import dask_api, is_dask
+from ._layout import direct_rows, from_core, overlaps, restore_axis, rows, to_core
+from ._validation import (
+    as_real_array,
+    check_flag,
+    check_k,
+    check_out,
+    normalize_axis,
+    refuse_dask_classes,
+)
+
+if TYPE_CHECKING:  # (_classes imports TopK from here)
+    from ._classes import LabeledTopK
+
+__all__ = ["TopK", "argmax", "argmin", "argtopk", "topk"]
+
+
+class TopK(NamedTuple):
+    """The result of :func:`topk` and :func:`topk_softmax`, like ``torch.topk``'s.
+
+    Attributes
+    ----------
+    values : array
+        The selected values, with `k` along the reduced axis.
+    indices : array
+        Their int64 indices along that axis.
+
+    Both are arrays of the input's library: torch tensors for a tensor, JAX arrays for a JAX
+    array, NumPy arrays otherwise.
+
+    See Also
+    --------
+    topk, topk_softmax
+
+    Examples
+    --------
+    >>> import fasttopk
+    >>> values, indices = fasttopk.topk([[1.0, 3.0, 2.0]], 2)
+    >>> values
+    array([[3., 2.]])
+    >>> fasttopk.topk([[1.0, 3.0, 2.0]], 1).indices
+    array([[1]])
+    """
+
+    values: Any
+    indices: Any
+
+
+# --- argmax / argmin ------------------------------------------------------------------------
+
+
+def _arg_reduce(
+    x: object, axis: int | None, out: object, find_min: bool, fname: str
+) -> Any:
+    arr = as_real_array(x, "x")
+    if arr.ndim == 0 and axis is not None:
+        normalize_axis(axis, 1)  # like NumPy: a 0-d array is one element along axis 0 (or -1)
+        axis = None
+    result_shape: tuple[int, ...]
+    if axis is None:
+        arr = arr.reshape(-1)
+        axis_ = 0
+        result_shape = ()
+    else:
+        axis_ = normalize_axis(axis, arr.ndim)
+        result_shape = arr.shape[:axis_] + arr.shape[axis_ + 1 :]
+    # NumPy's rule: an empty reduction axis is an error, even when no row would be reduced.
+    if arr.shape[axis_] == 0:
+        raise ValueError(
+            f"attempt to get {fname} of an empty sequence (x has an empty axis {axis})"
+        )
+    core = to_core(arr)
+    if (
+        core.ndim == 2
+        and axis_ == 0
+        and core.shape[1] > 1
+        and core.strides[1] == core.itemsize
+        and core.flags.aligned
+    ):
+        # Down the columns of a row-major matrix: read in place, not through a transposed copy.
+        source, reduce, n_results = core, _core.arg_reduce_columns, core.shape[1]
+    else:
+        source = rows(core, axis_)
+        reduce, n_results = _core.arg_reduce, source.shape[0]
+    if out is not None:
+        dest = check_out(out, result_shape, np.dtype(np.int64))
+        if n_results == 0:
+            return out
+        flat = dest.reshape(-1) if dest.flags.c_contiguous else None
+        # Written in place unless out overlaps what the core reads (then staged, as NumPy).
+        if (
+            flat is not None
+            and dest.dtype.isnative
+            and dest.flags.aligned
+            and not overlaps(flat, source)
+        ):
+            reduce(source, find_min, flat)
+            return out
+        tmp = np.empty(n_results, dtype=np.int64)
+        reduce(source, find_min, tmp)
+        dest[...] = tmp.reshape(result_shape)
+        return out
+    result = np.empty(n_results, dtype=np.int64)
+    if n_results:
+        reduce(source, find_min, result)
+    if not result_shape:  # axis=None, or a 1-D x: a NumPy scalar, as np.argmax gives
+        return np.int64(result[0])
+    return result.reshape(result_shape)
+
+
+def _arg_extreme(
+    public: Any,
+    x: Any,
+    axis: int | None,
+    out: NDArray[np.int64] | None,
+    keepdims: bool,
+    classes: ArrayLike | None,
+    find_min: bool,
+) -> Any:
+    """argmax/argmin: `public` is the function itself, for the forms that call it again
+    (Dask, class labels, torch/JAX inputs, keepdims); then the kernel on NumPy input."""
+    name = public.__name__
+    if is_dask(x):
+        refuse_dask_classes(classes)
+        return getattr(dask_api(), name)(x, axis, out=out, keepdims=keepdims)
+    if classes is not None:
+        from ._classes import arg_labels
+
+        return arg_labels(functools.partial(public, keepdims=keepdims), x, axis, out, classes)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        return _interop.call_in_library(public, x, axis, out=out, keepdims=keepdims)
+    if keepdims:
+        return _conventions.keep_reduced_axis(public, as_real_array(x, "x"), axis, out, check_out)
+    fast = direct_rows(x, axis) if out is None else None
+    if fast is not None:
+        result = np.empty(fast.shape[0], dtype=np.int64)
+        _core.arg_reduce(fast, find_min, result)
+        return result if x.ndim == 2 else result[0]
+    return _arg_reduce(x, axis, out, find_min, name)
+
+
+def argmax(
+    x: ArrayLike,
+    axis: int | None = -1,
+    *,
+    out: NDArray[np.int64] | None = None,
+    keepdims: bool = False,
+    classes: ArrayLike | None = None,
+) -> Any:
+    """Index of the largest value along `axis`, exactly as ``np.argmax``.
+
+    The first occurrence of the maximum, or the first NaN if the row has one.
+
+    Parameters
+    ----------
+    x : array-like
+        Real numbers: NumPy arrays, lists, torch/JAX CPU tensors; float16 and bfloat16 are
+        read as they are.
+    axis : int or None, default=-1
+        The axis to reduce (the last, where NumPy's default is None); None searches the
+        flattened array.
+    out : ndarray of int64, optional
+        Receives the indices (the result's shape); returned.
+    keepdims : bool, default=False
+        Keep the reduced axis with length one, as in NumPy.
+    classes : array-like of shape (x.shape[axis],), optional
+        One label per position along `axis`: the labels of the indices are returned instead.
+
+    Returns
+    -------
+    ndarray of int64, NumPy scalar, or array of labels
+        The indices (a NumPy scalar for 1-D input or ``axis=None``), in the input's library
+        for torch and JAX inputs; with `classes`, their labels.
+
+    See Also
+    --------
+    argmin, topk, numpy.argmax
+
+    Examples
+    --------
+    >>> import numpy as np, fasttopk
+    >>> x = np.array([[1.0, 5.0, 5.0], [np.nan, 2.0, 7.0]])
+    >>> fasttopk.argmax(x)
+    array([1, 0])
+    >>> fasttopk.argmax(x, classes=["cat", "dog", "owl"])
+    array(['dog', 'cat'], dtype='<U3')
+    """
+    return _arg_extreme(argmax, x, axis, out, keepdims, classes, find_min=False)
+
+
+def argmin(
+    x: ArrayLike,
+    axis: int | None = -1,
+    *,
+    out: NDArray[np.int64] | None = None,
+    keepdims: bool = False,
+    classes: ArrayLike | None = None,
+) -> Any:
+    """Index of the smallest value along `axis`, exactly as ``np.argmin``.
+
+    The first occurrence of the minimum, or the first NaN if the row has one.
+
+    Parameters
+    ----------
+    x : array-like
+        Real numbers, as for :func:`argmax`.
+    axis : int or None, default=-1
+        The axis to reduce; None searches the flattened array.
+    out : ndarray of int64, optional
+        Receives the indices (the result's shape); returned.
+    keepdims : bool, default=False
+        Keep the reduced axis with length one, as in NumPy.
+    classes : array-like of shape (x.shape[axis],), optional
+        One label per position along `axis`: the labels of the indices are returned instead.
+
+    Returns
+    -------
+    ndarray of int64, NumPy scalar, or array of labels
+        As :func:`argmax`.
+
+    See Also
+    --------
+    argmax, topk, numpy.argmin
+
+    Examples
+    --------
+    >>> import numpy as np, fasttopk
+    >>> fasttopk.argmin(np.array([[3, 1, 1], [0, 2, -4]]))
+    array([1, 2])
+    >>> fasttopk.argmin(np.array([[3, 1], [0, 2]]), axis=0, keepdims=True)
+    array([[1, 0]])
+    """
+    return _arg_extreme(argmin, x, axis, out, keepdims, classes, find_min=True)
+
+
+# --- topk / argtopk -------------------------------------------------------------------------
+
+
+def _topk(
+    x: object, k: object, axis: object, largest: object, sorted: object
+) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    largest = check_flag(largest, "largest")
+    sorted = check_flag(sorted, "sorted")
+    fast = direct_rows(x, axis)
+    if fast is not None and type(k) is int and 0 < k <= fast.shape[1]:
+        values = np.empty((fast.shape[0], k), dtype=fast.dtype)
+        indices = np.empty((fast.shape[0], k), dtype=np.int64)
+        _core.topk(fast, k, largest, sorted, values, indices)
+        return (values, indices) if fast is x else (values[0], indices[0])
+    arr = as_real_array(x, "x")
+    if arr.ndim == 0:
+        raise ValueError("x must have at least one dimension")
+    axis_ = normalize_axis(axis, arr.ndim)
+    k = check_k(k, arr.shape[axis_])
+    core = to_core(arr)
+    source = rows(core, axis_)
+    values = np.empty((source.shape[0], k), dtype=core.dtype)
+    indices = np.empty((source.shape[0], k), dtype=np.int64)
+    if values.size:
+        _core.topk(source, k, largest, sorted, values, indices)
+    values = restore_axis(values, arr.shape, axis_)
+    indices = restore_axis(indices, arr.shape, axis_)
+    return from_core(values, arr.dtype), indices
+
+
+@overload
+def topk(
+    x: ArrayLike,
+    k: int,
+    *,
+    axis: int = ...,
+    largest: bool = ...,
+    sorted: bool = ...,
+    out: tuple[NDArray[Any], NDArray[np.int64]] | None = ...,
+    classes: None = ...,
+) -> TopK: ...
+
+
+@overload
+def topk(
+    x: ArrayLike,
+    k: int,
+    *,
+    axis: int = ...,
+    largest: bool = ...,
+    sorted: bool = ...,
+    out: tuple[NDArray[Any], NDArray[np.int64]] | None = ...,
+    classes: ArrayLike,
+) -> LabeledTopK: ...
+
+
+def topk(
+    x: ArrayLike,
+    k: int,
+    *,
+    axis: int = -1,
+    largest: bool = True,
+    sorted: bool = True,
+    out: tuple[NDArray[Any], NDArray[np.int64]] | None = None,
+    classes: ArrayLike | None = None,
+) -> TopK:
+    """The `k` largest (or smallest) values along `axis` and their indices, like ``torch.topk``.
+
+    Parameters
+    ----------
+    x : array-like
+        Real numbers, at least 1-D: NumPy arrays, lists, torch/JAX CPU tensors. float32,
+        float64, int32, int64, float16 and bfloat16 with a contiguous `axis` are read in
+        place; other integer dtypes and bools are converted exactly, once.
+    k : int
+        How many values per row, ``0 <= k <= x.shape[axis]``.
+    axis : int, default=-1
+        The axis to select along; every other axis is a batch axis.
+    largest : bool, default=True
+        The largest values (descending); False: the smallest (ascending).
+    sorted : bool, default=True
+        Return the values in order; False returns the same set in an unspecified order.
+    out : tuple of two ndarrays, optional
+        ``(values, indices)``, torch's convention: arrays of the result's shapes and dtypes,
+        filled and returned.
+    classes : array-like of shape (x.shape[axis],), optional
+        One label per position along `axis`: the result also has ``.labels``, the labels of
+        ``indices``, and still unpacks as ``values, indices``.
+
+    Returns
+    -------
+    TopK
+        ``(values, indices)``: values of the input's dtype and int64 indices, both with `k`
+        along `axis`, in the input's library for torch and JAX inputs.
+
+    Notes
+    -----
+    Order: descending for ``largest=True`` (ascending otherwise); equal values in ascending
+    index order; NaN above +inf (first when largest, last otherwise); -0.0 equal to +0.0.
+
+    See Also
+    --------
+    argtopk, topk_softmax, argmax, torch.topk
+
+    Examples
+    --------
+    >>> import numpy as np, fasttopk
+    >>> x = np.array([[0.1, 0.7, 0.2], [5.0, np.nan, 5.0]])
+    >>> fasttopk.topk(x, 2)
+    TopK(values=array([[0.7, 0.2],
+           [nan, 5. ]]), indices=array([[1, 2],
+           [1, 0]]))
+    >>> fasttopk.topk(x, 1, largest=False).indices
+    array([[0],
+           [0]])
+    >>> fasttopk.topk(x, 1, classes=["cat", "dog", "owl"]).labels
+    array([['dog'],
+           ['dog']], dtype='<U3')
+    """
+    if is_dask(x):
+        if out is not None:
+            raise TypeError("out= is not supported for Dask arrays: the result is a new Dask array")
+        refuse_dask_classes(classes)
+        lazy: TopK = dask_api().topk(x, k, axis=axis, largest=largest, sorted=sorted)
+        return lazy
+    result: TopK
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        result = _interop.call_in_library(
+            topk, x, k, axis=axis, largest=largest, sorted=sorted, out=out
+        )
+    else:
+        values, indices = _topk(x, k, axis, largest, sorted)
+        if out is not None:
+            values, indices = _conventions.topk_into(out, values, indices, check_out)
+        result = TopK(values, indices)
+    if classes is not None:
+        from ._classes import topk_labels
+
+        return topk_labels(result, x, axis, classes)
+    return result
+
+
+def argtopk(
+    x: ArrayLike,
+    k: int,
+    *,
+    axis: int = -1,
+    largest: bool = True,
+    sorted: bool = True,
+    classes: ArrayLike | None = None,
+) -> Any:
+    """The int64 indices of :func:`topk`; with `classes`, their labels instead.
+
+    Parameters
+    ----------
+    x : array-like
+        Real numbers, at least 1-D, as for :func:`topk`.
+    k : int
+        How many indices per row, ``0 <= k <= x.shape[axis]``.
+    axis : int, default=-1
+        The axis to select along.
+    largest : bool, default=True
+        The indices of the largest values; False: of the smallest.
+    sorted : bool, default=True
+        In the order of the values; False: the same set in an unspecified order.
+    classes : array-like of shape (x.shape[axis],), optional
+        One label per position along `axis`: their labels are returned instead.
+
+    Returns
+    -------
+    ndarray of int64, or array of labels
+        `k` along `axis`, in the input's library for torch and JAX inputs.
+
+    See Also
+    --------
+    topk, argmax
+
+    Examples
+    --------
+    >>> import fasttopk
+    >>> fasttopk.argtopk([[0.1, 0.7, 0.2, 0.9]], 3)
+    array([[3, 1, 2]])
+    >>> fasttopk.argtopk([[0.1, 0.7, 0.2, 0.9]], 2, classes=["a", "b", "c", "d"])
+    array([['d', 'b']], dtype='<U1')
+    """
+    if is_dask(x):
+        refuse_dask_classes(classes)
+        return dask_api().argtopk(x, k, axis=axis, largest=largest, sorted=sorted)
+    if type(x) is not np.ndarray and _interop.library_of(x):  # torch/JAX: results in kind
+        indices = _interop.call_in_library(
+            argtopk, x, k, axis=axis, largest=largest, sorted=sorted
+        )
+    else:
+        indices = _topk(x, k, axis, largest, sorted)[1]
+    if classes is not None:
+        from ._classes import argtopk_labels
+
+        return argtopk_labels(indices, x, axis, classes)
+    return indices
