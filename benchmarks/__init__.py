@@ -25,9 +25,3 @@ import os
 # before torch is imported, which is when its OpenMP runtime reads it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# XLA (JAX) reads its thread settings once, when jax is imported, and cannot change them later
-# in the process: JAX is held to one thread for the whole run and timed in the 1-thread rows
-# only (see optional_peers). Set here, before cases.py imports jax.
-_XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-if "intra_op_parallelism_threads" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _XLA_ONE_THREAD).strip()

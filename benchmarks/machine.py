@@ -11,6 +11,7 @@ import subprocess
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIR = os.path.join(ROOT, "build", "bench")  # where runs are written (untracked)
 
 
 # --- machine ----------------------------------------------------------------------------------

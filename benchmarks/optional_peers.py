@@ -4,8 +4,8 @@ JAX: every function is `jax.jit`-compiled and run once when its contender is bui
 compilation is outside the timing; the NumPy input is copied into a JAX array (jax.device_put)
 outside the timing too; each timed call ends with `block_until_ready`, since JAX dispatches
 asynchronously. XLA reads its thread settings once, when jax is imported, and they cannot be
-changed afterwards in the same process; benchmarks/__init__.py holds XLA to one thread
-(XLA_FLAGS) before anything imports jax, so JAX is a peer of the 1-thread rows only
+changed afterwards in the same process; run.py holds XLA to one thread (XLA_FLAGS)
+before anything imports jax, so JAX is a peer of the 1-thread rows only
 and its column is empty in the all-thread rows.
 
 torchmetrics: `MulticlassAccuracy(num_classes=C, top_k=k, average="micro")`, built outside the

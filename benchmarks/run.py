@@ -20,13 +20,21 @@ import re
 import sys
 import time
 
-import numpy as np
+# XLA (JAX) reads its thread settings once, when jax is imported, and cannot change them later
+# in the process: JAX is held to one thread for the whole run and timed in the 1-thread rows
+# only (see optional_peers). Set here, before optional_peers imports jax, and not in the
+# package's __init__, so that importing benchmarks.summary (its test) leaves XLA alone.
+_XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+if "intra_op_parallelism_threads" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _XLA_ONE_THREAD).strip()
 
-from . import bandwidth, chart, machine, optional_peers, report, timing
-from .timing import Settings
+import numpy as np  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_DIR = os.path.join(ROOT, "build", "bench")  # untracked: `make bench` changes no tracked file
+from . import bandwidth, chart, machine, optional_peers, report, timing  # noqa: E402
+from .timing import Settings  # noqa: E402
+
+ROOT = machine.ROOT
+OUT_DIR = machine.OUT_DIR  # untracked: `make bench` changes no tracked file
 
 # DESIGN.md's shapes.
 SHAPES = [(100000, 10), (100000, 32), (50000, 100), (10000, 1000), (1000, 32000), (1, 128000), (64, 128000)]
@@ -349,6 +357,8 @@ def main(argv=None):
         "timing_settings": dataclasses.asdict(settings),
         "memory_method": MEMORY_METHOD,
         "large_k": args.large_k,
+        "design_shapes": [list(s) for s in SHAPES],
+        "design_ks": KS,
         "peers": {k: {"main": cases.MAIN_PEER[k], "torch": cases.TORCH_PEER.get(k),
                       "other": (optional_peers.JAX_PEER.get(k)
                                 or optional_peers.TORCHMETRICS_PEER.get(k))}
