@@ -9,12 +9,8 @@ from __future__ import annotations
 import statistics
 from typing import Dict, List, Optional, Tuple
 
-from .report import KERNEL_ORDER, dtype_of, fmt_ratio
-
-# DESIGN.md's "Performance contract" shapes and k, for runs whose JSON predates meta["design_*"].
-DESIGN_SHAPES = [(100000, 10), (100000, 32), (50000, 100), (10000, 1000), (1000, 32000),
-                 (1, 128000), (64, 128000)]
-DESIGN_KS = [1, 5, 50]
+# DESIGN_SHAPES, DESIGN_KS: for runs whose JSON predates meta["design_*"]
+from .report import DESIGN_KS, DESIGN_SHAPES, KERNEL_ORDER, dtype_of, fmt_ratio
 ROLES = (("peer", "peer"), ("torch", "torch"), ("other", "other"))
 SUMMARY_KERNELS = tuple(k for k in KERNEL_ORDER if k != "softmax_out")
 FULL_TABLE = "benchmarks/results/latest.md"
