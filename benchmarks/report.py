@@ -36,6 +36,14 @@ def fmt_ratio(v: Optional[float]) -> str:
     return f"{v:.2f}×"
 
 
+def fmt_pct(share: Optional[float]) -> str:
+    """0.4 -> 40%; below 10%, one decimal (large-k rows sit far below one read)."""
+    if share is None:
+        return "—"
+    v = 100 * share
+    return f"{v:.0f}%" if v >= 10 else f"{v:.1f}%" if v >= 0.1 else "<0.1%"
+
+
 def fmt_mb(v: Optional[float]) -> str:
     if v is None:
         return "n/a"
@@ -125,7 +133,7 @@ def markdown_table(rows: List[dict]) -> str:
             fmt_ms(r.get("other_ms")),
             fmt_ratio(r.get("speedup_vs_other")),
             fmt_ms(r["floor_ms"]),
-            f"{100 * r['floor_ms'] / r['fasttopk_ms']:.0f}%",
+            fmt_pct(r["floor_ms"] / r["fasttopk_ms"]),
             f"{r['fasttopk_gbps']:.1f}",
             f"{100 * r['share_of_read_bw']:.0f}%",
             f"{fmt_mb(ft_mem)} / {fmt_mb(peer_mem)}",
