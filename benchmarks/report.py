@@ -73,7 +73,7 @@ KERNEL_ORDER = ("argmax", "softmax", "softmax_out", "log_softmax", "logsumexp", 
 
 COLUMNS = (
     "kernel", "shape", "k", "threads", "fasttopk ms", "peer", "peer ms", "vs peer",
-    "torch ms", "vs torch", "JAX / torchmetrics", "its ms", "vs it", "x.max() ms",
+    "torch ms", "vs torch", "JAX / torchmetrics", "its ms", "vs it", "one read ms",
     "% of one read", "fasttopk GB/s", "% read BW", "extra MB (fasttopk / peer)",
 )
 
@@ -168,8 +168,9 @@ def notes_block() -> str:
         "`block_until_ready`) in the 1-thread rows only: XLA reads its thread flags once per "
         "process, and the run holds it to one thread; for accuracy, torchmetrics' "
         "`MulticlassAccuracy(top_k=k, average=\"micro\")` (reset, update, compute on the batch). "
-        "*x.max() ms* is one NumPy `x.max()` over the whole array, the one-read floor, and "
-        "*% of one read* = x.max() time / fasttopk time (issue 12's 50%/25% bars). *softmax_out*: fasttopk.softmax "
+        "*one read ms* is one NumPy `x.max()` over the whole array, the one-read floor "
+        "(float16/bfloat16: `x.view(np.int16).max()`, the same bytes, since NumPy reduces half "
+        "precision through scalar conversions), and *% of one read* = its time / fasttopk time (issue 12's 50%/25% bars). *softmax_out*: fasttopk.softmax "
         "into a reused `out=` array, its peer the same call with a fresh output: the ratio is the "
         "cost of first-touch page faults of a fresh output. Rows with k ≥ 256 take 3 runs or "
         "more per contender, not 7. GB/s = input bytes / fasttopk time, and "

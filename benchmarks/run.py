@@ -366,7 +366,9 @@ def main(argv=None):
                   for k in cases.KERNELS},
         "jax_method": optional_peers.__doc__.strip(),
         "xla_flags": os.environ.get("XLA_FLAGS"),
-        "floor": "x.max(): one read of the scores (a whole-array NumPy reduction)",
+        "floor": ("x.max(): one read of the scores (a whole-array NumPy reduction); for float16/"
+                  "bfloat16 x.view(np.int16).max(), the same bytes (NumPy reduces half "
+                  "precision through scalar conversions)"),
         "gbps_definition": "bytes of input read (scores, and y_true for accuracy) / median time",
     }
     targets = report.compute_targets(rows, cpu_count)
