@@ -168,6 +168,8 @@ def notes_block() -> str:
         "`block_until_ready`) in the 1-thread rows only: XLA reads its thread flags once per "
         "process, and the run holds it to one thread; for accuracy, torchmetrics' "
         "`MulticlassAccuracy(top_k=k, average=\"micro\")` (reset, update, compute on the batch). "
+        "JAX's float16/bfloat16 top_k takes seconds per call, so it is timed on half precision "
+        "at 64×128000 k=5 only. "
         "*one read ms* is one NumPy `x.max()` over the whole array, the one-read floor "
         "(float16/bfloat16: `x.view(np.int16).max()`, the same bytes, since NumPy reduces half "
         "precision through scalar conversions), and *% of one read* = its time / fasttopk time (issue 12's 50%/25% bars). *softmax_out*: fasttopk.softmax "
