@@ -162,7 +162,7 @@ def notes_block() -> str:
     return (
         "Notes: *peer* is the idiomatic NumPy/SciPy/scikit-learn call (NumPy top-k = "
         "`np.argpartition(x, -k)` then an argsort of the k winners; for half-precision "
-        "softmax, SciPy on a float32 copy); torch's accuracy is `topk(dim=1)` and a compare, "
+        "softmax and top-k, SciPy/NumPy on a float32 copy); torch's accuracy is `topk(dim=1)` and a compare, "
         "as torch users write it. *JAX / torchmetrics*: JAX (jit-compiled and warmed outside the "
         "timing, the input copied into a JAX array outside the timing, each call timed to "
         "`block_until_ready`) in the 1-thread rows only: XLA reads its thread flags once per "
