@@ -17,6 +17,7 @@ import datetime as _dt
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -30,7 +31,7 @@ if "intra_op_parallelism_threads" not in os.environ.get("XLA_FLAGS", ""):
 
 import numpy as np  # noqa: E402
 
-from . import bandwidth, chart, machine, optional_peers, report, timing  # noqa: E402
+from . import chart, machine, optional_peers, report, timing  # noqa: E402
 from .timing import Settings  # noqa: E402
 
 ROOT = machine.ROOT
@@ -198,6 +199,16 @@ def _best_bandwidth(first, last):
     return best
 
 
+def _measure_bandwidth(runs, procs):
+    """bandwidth.measure in a fresh interpreter: it forks its workers, and after JAX and torch
+    have started their thread pools in this process a fork may deadlock (Python warns)."""
+    code = ("import json, sys; from benchmarks import bandwidth; "
+            f"json.dump(bandwidth.measure(runs={int(runs)}, procs={int(procs)}), sys.stdout)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout)
+
+
 def run_case(case, shape, threads, settings, dtype="float32"):
     from .timing import time_row, warm_up
 
@@ -274,7 +285,7 @@ def main(argv=None):
     # a burst of other work on the machine during one measurement does not lower the bar).
     bw_runs = 4 if args.quick else 7
     _log("measuring read bandwidth ...")
-    bw_first = bandwidth.measure(runs=bw_runs, procs=cpu_count)
+    bw_first = _measure_bandwidth(bw_runs, cpu_count)
     _log(_bw_text(bw_first))
 
     from . import cases
@@ -323,7 +334,7 @@ def main(argv=None):
         del x, y_true
 
     _log("measuring read bandwidth again ...")
-    bw_last = bandwidth.measure(runs=bw_runs, procs=cpu_count)
+    bw_last = _measure_bandwidth(bw_runs, cpu_count)
     _log(_bw_text(bw_last))
     bw = _best_bandwidth(bw_first, bw_last)
     for row in rows:
