@@ -120,12 +120,27 @@ def versions():
 # --- threads ----------------------------------------------------------------------------------
 
 
+def _pin_process(cpus) -> None:
+    """Every thread of this process on `cpus` (on Linux, affinity is per thread; threads started
+    later inherit their creator's)."""
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            pass  # a thread that ended meanwhile
+
+
 class thread_setting:
-    """fasttopk and torch use `n` threads; BLAS/OpenMP pools (threadpoolctl) are capped at `n`."""
+    """fasttopk and torch use `n` threads; BLAS/OpenMP pools (threadpoolctl) are capped at `n`;
+    and with fewer threads than the process may use, every thread of the process is pinned to
+    the first `n` of its CPUs. JAX has no thread setting that can change after import (and
+    XLA's flags leave its Eigen pool busy on this jax), so pinning is what holds JAX, and any
+    helper thread of any contender, to `n` cores."""
 
     def __init__(self, n):
         self.n = n
         self._limits = None
+        self._cpus = None
 
     def __enter__(self):
         import fasttopk
@@ -141,9 +156,16 @@ class thread_setting:
         fasttopk.set_num_threads(self.n)
         if torch is not None:
             torch.set_num_threads(self.n)
+        if hasattr(os, "sched_setaffinity") and os.path.isdir("/proc/self/task"):
+            cpus = os.sched_getaffinity(0)
+            if self.n < len(cpus):
+                self._cpus = cpus
+                _pin_process(set(sorted(cpus)[: self.n]))
         return self
 
     def __exit__(self, *exc):
+        if self._cpus is not None:
+            _pin_process(self._cpus)
         if self._limits is not None:
             self._limits.restore_original_limits()
         return False

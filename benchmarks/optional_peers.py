@@ -3,10 +3,10 @@
 JAX: every function is `jax.jit`-compiled and run once when its contender is built, so
 compilation is outside the timing; the NumPy input is copied into a JAX array (jax.device_put)
 outside the timing too; each timed call ends with `block_until_ready`, since JAX dispatches
-asynchronously. XLA reads its thread settings once, when jax is imported, and they cannot be
-changed afterwards in the same process; run.py holds XLA to one thread (XLA_FLAGS)
-before anything imports jax, so JAX is a peer of the 1-thread rows only
-and its column is empty in the all-thread rows.
+asynchronously. XLA reads its thread settings once, when jax is imported, and cannot change
+them afterwards in the process (and on jax 0.10, XLA_FLAGS' one-thread flags still leave its
+Eigen pool busy): JAX keeps its default threads, and in rows with fewer threads than the machine
+has, machine.thread_setting pins the whole process to that many cores, JAX's threads included.
 
 torchmetrics: `MulticlassAccuracy(num_classes=C, top_k=k, average="micro")`, built outside the
 timing; a timed call is reset, update on the whole batch, compute: the metric of one batch, with

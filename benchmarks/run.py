@@ -21,18 +21,10 @@ import subprocess
 import sys
 import time
 
-# XLA (JAX) reads its thread settings once, when jax is imported, and cannot change them later
-# in the process: JAX is held to one thread for the whole run and timed in the 1-thread rows
-# only (see optional_peers). Set here, before optional_peers imports jax, and not in the
-# package's __init__, so that importing benchmarks.summary (its test) leaves XLA alone.
-_XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-if "intra_op_parallelism_threads" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _XLA_ONE_THREAD).strip()
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from . import chart, machine, optional_peers, report, timing  # noqa: E402
-from .timing import Settings  # noqa: E402
+from . import chart, machine, optional_peers, report, timing
+from .timing import Settings
 
 ROOT = machine.ROOT
 OUT_DIR = machine.OUT_DIR  # untracked: `make bench` changes no tracked file
@@ -377,6 +369,7 @@ def main(argv=None):
                   for k in cases.KERNELS},
         "jax_method": optional_peers.__doc__.strip(),
         "xla_flags": os.environ.get("XLA_FLAGS"),
+        "threads_method": machine.thread_setting.__doc__.strip(),
         "floor": ("x.max(): one read of the scores (a whole-array NumPy reduction); for float16/"
                   "bfloat16 x.view(np.int16).max(), the same bytes (NumPy reduces half "
                   "precision through scalar conversions)"),

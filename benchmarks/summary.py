@@ -100,8 +100,9 @@ def readme_block(meta: dict) -> str:
         + " and k ∈ {" + ", ".join(map(str, meta.get("design_ks", DESIGN_KS))) + "}, "
         "with the lowest and highest in brackets. Each row of the run times every contender on "
         "the same array in the same process, alternately, and takes the median of its runs."
-        + (" JAX is held to one thread (XLA fixes its threads at import), so it has no "
-           "all-thread figure; its input is a JAX array made outside the timing."
+        + (" JAX keeps its own threads (XLA fixes them at import); the 1-thread rows pin the "
+           "whole process to one core, JAX's threads included; its input is a JAX array made "
+           "outside the timing."
            if meta["versions"].get("jax") else "")
         + "¹\n\n"
         + summary_table(meta)

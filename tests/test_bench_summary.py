@@ -72,7 +72,7 @@ def test_readme_block_names_the_machine_and_links_the_full_table_and_chart():
     assert "higher is better" in block
     assert "Test CPU" in block and "avx2" in block
     assert "(benchmarks/results/latest.md)" in block and "(benchmarks/results/latest.png)" in block
-    assert "JAX is held to one thread" in block
+    assert "JAX keeps its own threads" in block
 
 
 @pytest.mark.parametrize("change, reason", [
