@@ -451,7 +451,10 @@ def build_cases(kernel: str, x: np.ndarray, y_true: np.ndarray, ks: List[int], t
         return [_logsumexp_case(x, t, jx)] if f32 else []
     if kernel == "topk":
         more = LARGE_K.get(tuple(x.shape), ()) if large_k and f32 else ()
-        return [_topk_case(x, t, k, jx if f32 or ((tuple(x.shape), k) in JAX_HALF_TOPK and threads == 1) else None)
+        def jax_for(k):
+            return jx if f32 or ((tuple(x.shape), k) in JAX_HALF_TOPK and threads == 1) else None
+
+        return [_topk_case(x, t, k, jax_for(k))
                 for k in list(ks) + [k for k in more if k not in ks] if k <= n_classes]
     if kernel == "accuracy":
         if not has_accuracy():
