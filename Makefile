@@ -126,13 +126,20 @@ test-wheel: system-deps
 	$(WHEEL_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
 # `make bench` writes build/bench/ and changes no tracked file; `make bench-publish` copies a
-# complete run that was not flagged as loaded into benchmarks/results/ and the README table.
+# complete run that was not flagged as loaded into benchmarks/results/ and the README summary.
+# torchmetrics is installed beside the pinned torch, never pulling another torch (a CUDA build,
+# GBs): pip resolves both at once; if that fails, torchmetrics without its dependencies.
+# BENCH_ARGS passes options (e.g. BENCH_ARGS="--quick" or "--kernels topk --shapes 1000x32000";
+# `.venv/bin/python -m benchmarks.run --help`); BENCH_PUBLISH_ARGS="--dry-run" prints the README
+# block without writing anything.
 bench: install
 	-$(PIP) install -q "$(TORCH)" || echo "PyTorch not installed: its columns stay empty"
-	$(PY) -m benchmarks.run
+	-$(PIP) install -q "$(TORCH)" torchmetrics || $(PIP) install -q --no-deps torchmetrics lightning-utilities \
+	  || echo "torchmetrics not installed: its column stays empty"
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 bench-publish: install
-	$(PY) -m benchmarks.publish
+	$(PY) -m benchmarks.publish $(BENCH_PUBLISH_ARGS)
 
 clean:
 	rm -rf build $(VENV)

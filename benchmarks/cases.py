@@ -1,7 +1,11 @@
 """What is timed: for each kernel, fasttopk and its peers on the same array, and the check that
 they compute the same thing (run on the warm-up results, before any timing).
 
-Every row also times the floor, ``np.max(x, axis=1)``: one read of the scores with NumPy.
+Peers by role: "peer", the idiomatic NumPy/SciPy/scikit-learn call (the agreement check is
+against it); "torch"; "other", JAX (1-thread rows) or torchmetrics (accuracy) when installed.
+Every row also times the floor, ``x.max()``: one read of the scores with NumPy, as issue 12
+states its bars (a whole-array reduction: ``np.max(x, axis=1)`` pays NumPy's per-row overhead
+on short rows, 25x slower than one read at 100000x10, and would be no floor there).
 """
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ import sklearn.metrics
 
 import fasttopk
 
+from . import optional_peers
+from .optional_peers import jax_contender, torchmetrics_contender
 from .timing import Contender
 
 try:  # PyTorch is an optional peer
@@ -21,11 +27,12 @@ try:  # PyTorch is an optional peer
 except ImportError:  # pragma: no cover - depends on the environment
     torch = None
 
-KERNELS = ("argmax", "softmax", "log_softmax", "topk", "accuracy", "topk_softmax")
+KERNELS = ("argmax", "softmax", "log_softmax", "logsumexp", "topk", "accuracy", "topk_softmax")
 MAIN_PEER = {
     "argmax": "np.argmax",
     "softmax": "scipy.special.softmax",
     "log_softmax": "scipy.special.log_softmax",
+    "logsumexp": "scipy.special.logsumexp",
     "topk": "np.argpartition+argsort",
     "accuracy": "sklearn top_k_accuracy_score",
     "topk_softmax": "fasttopk softmax+topk",
@@ -34,6 +41,7 @@ TORCH_PEER = {
     "argmax": "torch.argmax",
     "softmax": "torch.softmax",
     "log_softmax": "torch.log_softmax",
+    "logsumexp": "torch.logsumexp",
     "topk": "torch.topk",
     "accuracy": "torch topk(dim=1)+compare",
     "topk_softmax": "torch.softmax+topk",
@@ -41,7 +49,16 @@ TORCH_PEER = {
 # topk_softmax rows: the language-model shapes only, and the k of a sampler's top-k.
 TOPK_SOFTMAX_SHAPES = ((64, 128000), (1000, 32000))
 TOPK_SOFTMAX_KS = (5, 50)
-FLOOR = "np.max"
+FLOOR = "x.max()"
+FLOOR_HALF = "x.view(int16).max()"
+# Issue 12's large-k rows (float32): k = n/2, and k = 256, 1024 on a vocabulary shape.
+LARGE_K = {(1000, 32000): (256, 1024, 16000), (8, 128000): (64000,)}
+# XLA's CPU top_k in float16/bfloat16 takes about 10 s on 64×128000 (k = 5; torch: 70 ms):
+# JAX is timed on half-precision topk at this one shape and k, one thread, to keep the run's
+# length.
+JAX_HALF_TOPK = {((64, 128000), 5)}
+# The cost of a fresh output (first-touch page faults): softmax into a reused out= array.
+SOFTMAX_OUT_SHAPES = ((10000, 1000),)
 
 
 @dataclass
@@ -84,7 +101,24 @@ def has_accuracy() -> bool:
 
 
 def _floor(x):
-    return Contender(FLOOR, "floor", lambda: np.max(x, axis=1))
+    if x.itemsize == 2:
+        # NumPy reduces float16/bfloat16 through scalar conversions (about 100x slower than a
+        # read): the same bytes read as int16 are the one-read floor.
+        bits = x.view(np.int16)
+        return Contender(FLOOR_HALF, "floor", lambda: bits.max())
+    return Contender(FLOOR, "floor", lambda: x.max())
+
+
+def _with_others(cs: List[Contender], *others: Optional[Contender]) -> List[Contender]:
+    """cs, then the optional peers that are installed (and wanted), then the floor last."""
+    floor = cs.pop()
+    return cs + [o for o in others if o is not None] + [floor]
+
+
+def _other_name(res) -> Optional[str]:
+    names = [n for n in res if n in set(optional_peers.JAX_PEER.values())
+             | set(optional_peers.TORCHMETRICS_PEER.values())]
+    return names[0] if names else None
 
 
 def _torch_np(r):
@@ -97,7 +131,7 @@ def _torch_np(r):
     return r.numpy()
 
 
-def _argmax_case(x, t) -> Case:
+def _argmax_case(x, t, jx) -> Case:
     cs = [
         Contender("fasttopk", "fasttopk", lambda: fasttopk.argmax(x, axis=1)),
         Contender("np.argmax", "peer", lambda: np.argmax(x, axis=1)),
@@ -105,6 +139,7 @@ def _argmax_case(x, t) -> Case:
     if t is not None:
         cs.append(Contender("torch.argmax", "torch", lambda: torch.argmax(t, dim=1), traced=False))
     cs.append(_floor(x))
+    cs = _with_others(cs, jax_contender("argmax", jx))
 
     def check(res):
         errors, notes = [], []
@@ -114,13 +149,16 @@ def _argmax_case(x, t) -> Case:
             errors.append(f"fasttopk.argmax differs from np.argmax in {np.sum(got != ref)} rows")
         if "torch.argmax" in res and not np.array_equal(_torch_np(res["torch.argmax"]), ref):
             notes.append("torch.argmax differs from np.argmax")
+        other = _other_name(res)
+        if other and not np.array_equal(optional_peers.to_numpy(res[other]), ref):
+            notes.append(f"{other} differs from np.argmax")
         return errors, notes
 
     n = x.shape[0]
     return Case("argmax", None, cs, check, x.nbytes, n * 8)
 
 
-def _half_softmax_case(x, t, log: bool) -> Case:
+def _half_softmax_case(x, t, log: bool, jx) -> Case:
     """float16/bfloat16: NumPy users widen to float32 for SciPy (SciPy in half precision sums
     128000 terms in half precision); fasttopk must equal that float32 answer rounded once,
     within one unit of the half dtype's last place, and torch on the same dtype is timed."""
@@ -136,6 +174,7 @@ def _half_softmax_case(x, t, log: bool) -> Case:
         tf = torch.log_softmax if log else torch.softmax
         cs.append(Contender(TORCH_PEER[kernel], "torch", lambda: tf(t, dim=1), traced=False))
     cs.append(_floor(x))
+    cs = _with_others(cs, jax_contender(kernel, jx))
     eps = 2.0**-10 if x.dtype == np.float16 else 2.0**-7
 
     def check(res):
@@ -151,12 +190,17 @@ def _half_softmax_case(x, t, log: bool) -> Case:
             tr = res[tn].float().numpy().astype(np.float64)
             if not np.allclose(tr, ref, rtol=eps, atol=1e-7 if not log else eps):
                 notes.append(f"{tn} differs from {peer} by more than one {x.dtype} ulp")
+        other = _other_name(res)
+        if other:
+            jr = optional_peers.to_numpy(res[other]).astype(np.float64)
+            if not np.allclose(jr, ref, rtol=eps, atol=1e-7 if not log else eps):
+                notes.append(f"{other} differs from {peer} by more than one {x.dtype} ulp")
         return errors, notes
 
     return Case(kernel, None, cs, check, x.nbytes, x.nbytes)
 
 
-def _softmax_case(x, t, log: bool) -> Case:
+def _softmax_case(x, t, log: bool, jx) -> Case:
     kernel = "log_softmax" if log else "softmax"
     ft = fasttopk.log_softmax if log else fasttopk.softmax
     sp = scipy.special.log_softmax if log else scipy.special.softmax
@@ -169,6 +213,7 @@ def _softmax_case(x, t, log: bool) -> Case:
         tf = torch.log_softmax if log else torch.softmax
         cs.append(Contender(TORCH_PEER[kernel], "torch", lambda: tf(t, dim=1), traced=False))
     cs.append(_floor(x))
+    cs = _with_others(cs, jax_contender(kernel, jx))
     # float32 results: agreement within float rounding (a different exp/log and summation order)
     rtol, atol = (1e-5, 1e-5) if log else (1e-4, 1e-9)
 
@@ -184,9 +229,62 @@ def _softmax_case(x, t, log: bool) -> Case:
         tn = TORCH_PEER[kernel]
         if tn in res and not np.allclose(_torch_np(res[tn]), ref, rtol=rtol, atol=atol):
             notes.append(f"{tn} differs from {peer} beyond rtol={rtol}")
+        other = _other_name(res)
+        if other and not np.allclose(optional_peers.to_numpy(res[other]), ref, rtol=rtol, atol=atol):
+            notes.append(f"{other} differs from {peer} beyond rtol={rtol}")
         return errors, notes
 
     return Case(kernel, None, cs, check, x.nbytes, x.nbytes)
+
+
+def _softmax_out_case(x) -> Case:
+    """fasttopk.softmax into a reused out= array against the same call with a fresh output: the
+    ratio is the cost of first-touch page faults on a fresh output (NumPy maps a large array
+    anew on each call, and the kernel's first writes fault its pages in)."""
+    out = np.empty_like(x)
+    fresh = "fasttopk (fresh output)"
+    cs = [
+        # named "fasttopk" as in every row; the kernel's name, softmax_out, says out=
+        Contender("fasttopk", "fasttopk", lambda: fasttopk.softmax(x, axis=1, out=out)),
+        Contender(fresh, "peer", lambda: fasttopk.softmax(x, axis=1)),
+        _floor(x),
+    ]
+
+    def check(res):
+        if not np.array_equal(res["fasttopk"], res[fresh]):
+            return ["fasttopk.softmax with out= differs from a fresh output"], []
+        return [], []
+
+    return Case("softmax_out", None, cs, check, x.nbytes, x.nbytes)
+
+
+def _logsumexp_case(x, t, jx) -> Case:
+    peer = MAIN_PEER["logsumexp"]
+    cs = [
+        Contender("fasttopk", "fasttopk", lambda: fasttopk.logsumexp(x, axis=1)),
+        Contender(peer, "peer", lambda: scipy.special.logsumexp(x, axis=1)),
+    ]
+    if t is not None:
+        cs.append(Contender(TORCH_PEER["logsumexp"], "torch", lambda: torch.logsumexp(t, dim=1), traced=False))
+    cs.append(_floor(x))
+    cs = _with_others(cs, jax_contender("logsumexp", jx))
+    rtol, atol = 1e-5, 1e-5
+
+    def check(res):
+        errors, notes = [], []
+        ref = np.asarray(res[peer], dtype=np.float64)
+        got = res["fasttopk"]
+        if got.shape != ref.shape or not np.allclose(got, ref, rtol=rtol, atol=atol):
+            errors.append(f"fasttopk.logsumexp differs from {peer} beyond rtol={rtol}")
+        tn = TORCH_PEER["logsumexp"]
+        if tn in res and not np.allclose(_torch_np(res[tn]), ref, rtol=rtol, atol=atol):
+            notes.append(f"{tn} differs from {peer} beyond rtol={rtol}")
+        other = _other_name(res)
+        if other and not np.allclose(optional_peers.to_numpy(res[other]), ref, rtol=rtol, atol=atol):
+            notes.append(f"{other} differs from {peer} beyond rtol={rtol}")
+        return errors, notes
+
+    return Case("logsumexp", None, cs, check, x.nbytes, x.shape[0] * x.itemsize)
 
 
 def _same_topk(x, values, indices, ref_values, ref_indices) -> Optional[str]:
@@ -208,15 +306,25 @@ def _same_topk(x, values, indices, ref_values, ref_indices) -> Optional[str]:
     return None
 
 
-def _topk_case(x, t, k) -> Case:
-    peer = MAIN_PEER["topk"]
+def _widened_numpy_topk(x: np.ndarray, k: int):
+    """NumPy's top-k of half-precision x on a float32 copy, values back in x's dtype (exact):
+    what NumPy users do, as for softmax; NumPy partitions bfloat16 (ml_dtypes) through generic
+    comparisons, about 10 s for 1000×32000."""
+    values, indices = numpy_topk(x.astype(np.float32), k)
+    return values.astype(x.dtype), indices
+
+
+def _topk_case(x, t, k, jx) -> Case:
+    half = x.itemsize == 2
+    peer = MAIN_PEER["topk"] + (" (float32)" if half else "")
     cs = [
         Contender("fasttopk", "fasttopk", lambda: fasttopk.topk(x, k)),
-        Contender(peer, "peer", lambda: numpy_topk(x, k)),
+        Contender(peer, "peer", (lambda: _widened_numpy_topk(x, k)) if half else (lambda: numpy_topk(x, k))),
     ]
     if t is not None:
         cs.append(Contender("torch.topk", "torch", lambda: torch.topk(t, k, dim=1), traced=False))
     cs.append(_floor(x))
+    cs = _with_others(cs, jax_contender("topk", jx, k))
 
     def check(res):
         errors, notes = [], []
@@ -232,6 +340,12 @@ def _topk_case(x, t, k) -> Case:
             problem = _same_topk(x, _torch_np(tv), _torch_np(ti), ref_v, ref_i)
             if problem:
                 notes.append(f"torch.topk: {problem}")
+        other = _other_name(res)
+        if other:
+            jv, ji = optional_peers.to_numpy(res[other])
+            problem = _same_topk(x, jv, ji.astype(np.int64), ref_v, ref_i)
+            if problem:
+                notes.append(f"{other}: {problem}")
         return errors, notes
 
     n = x.shape[0]
@@ -252,6 +366,8 @@ def _accuracy_case(x, y_true, k) -> Case:
         y_t = torch.from_numpy(y_true)
         cs.append(Contender(TORCH_PEER["accuracy"], "torch", lambda: torch_topk_accuracy(t, y_t, k), traced=False))
     cs.append(_floor(x))
+    if t is not None:
+        cs = _with_others(cs, torchmetrics_contender(t, y_t, x.shape[1], k))
 
     def check(res):
         got, ref = res["fasttopk"], res[peer]
@@ -263,12 +379,15 @@ def _accuracy_case(x, y_true, k) -> Case:
         tn = TORCH_PEER["accuracy"]
         if tn in res and abs(res[tn] - ref) > 1e-12:  # ties break differently in torch.topk
             notes.append(f"{tn} gives {res[tn]!r}, scikit-learn {ref!r}")
+        other = _other_name(res)
+        if other and abs(res[other] - ref) > 1e-6:  # float32 arithmetic, its own tie rule
+            notes.append(f"{other} gives {res[other]!r}, scikit-learn {ref!r}")
         return [], notes
 
     return Case("accuracy", k, cs, check, x.nbytes + y_true.nbytes, 0)
 
 
-def _topk_softmax_case(x, t, k) -> Case:
+def _topk_softmax_case(x, t, k, jx) -> Case:
     """The fused kernel against the two-step way: softmax (a full-size temporary), then topk."""
     peer = MAIN_PEER["topk_softmax"]
     cs = [
@@ -279,6 +398,7 @@ def _topk_softmax_case(x, t, k) -> Case:
         tn = TORCH_PEER["topk_softmax"]
         cs.append(Contender(tn, "torch", lambda: torch.topk(torch.softmax(t, dim=1), k, dim=1), traced=False))
     cs.append(_floor(x))
+    cs = _with_others(cs, jax_contender("topk_softmax", jx, k))
 
     def check(res):
         errors, notes = [], []
@@ -299,25 +419,43 @@ def _topk_softmax_case(x, t, k) -> Case:
         tn = TORCH_PEER["topk_softmax"]
         if tn in res and not np.allclose(_torch_np(res[tn][0]), ref_v, rtol=1e-4, atol=1e-9):
             notes.append(f"{tn} values differ from {peer} beyond rtol=1e-4")
+        other = _other_name(res)
+        if other and not np.allclose(optional_peers.to_numpy(res[other])[0], ref_v, rtol=1e-4, atol=1e-9):
+            notes.append(f"{other} values differ from {peer} beyond rtol=1e-4")
         return errors, notes
 
     n = x.shape[0]
     return Case("topk_softmax", k, cs, check, x.nbytes, n * k * (x.itemsize + 8))
 
 
-def build_cases(kernel: str, x: np.ndarray, y_true: np.ndarray, ks: List[int]) -> List[Case]:
+def build_cases(kernel: str, x: np.ndarray, y_true: np.ndarray, ks: List[int], threads: int = 1,
+                large_k: bool = False) -> List[Case]:
     """The rows of `kernel` on `x` (n_rows x n_classes; float32, or float16/bfloat16 for the
-    half-precision rows, where torch runs on the same dtype); k > n_classes is skipped."""
+    half-precision rows, where torch runs on the same dtype); k > n_classes is skipped. JAX is
+    held to `threads` cores by pinning (machine.thread_setting); `large_k` adds LARGE_K's rows
+    and, for softmax, the out= row."""
     t = torch_tensor(x)  # zero copy
     n_classes = x.shape[1]
+    wants_jax = kernel in optional_peers.JAX_PEER
+    jx = optional_peers.jax_array(x) if wants_jax else None  # one copy for all the k
+    f32 = x.dtype == np.float32
     if kernel == "argmax":
-        return [_argmax_case(x, t)]
+        return [_argmax_case(x, t, jx)]
     if kernel in ("softmax", "log_softmax"):
-        if x.dtype != np.float32:
-            return [_half_softmax_case(x, t, kernel == "log_softmax")]
-        return [_softmax_case(x, t, kernel == "log_softmax")]
+        if not f32:
+            return [_half_softmax_case(x, t, kernel == "log_softmax", jx)]
+        extra = ([_softmax_out_case(x)] if kernel == "softmax" and large_k
+                 and tuple(x.shape) in SOFTMAX_OUT_SHAPES else [])
+        return [_softmax_case(x, t, kernel == "log_softmax", jx)] + extra
+    if kernel == "logsumexp":
+        return [_logsumexp_case(x, t, jx)] if f32 else []
     if kernel == "topk":
-        return [_topk_case(x, t, k) for k in ks if k <= n_classes]
+        more = LARGE_K.get(tuple(x.shape), ()) if large_k and f32 else ()
+        def jax_for(k):
+            return jx if f32 or ((tuple(x.shape), k) in JAX_HALF_TOPK and threads == 1) else None
+
+        return [_topk_case(x, t, k, jax_for(k))
+                for k in list(ks) + [k for k in more if k not in ks] if k <= n_classes]
     if kernel == "accuracy":
         if not has_accuracy():
             return []
@@ -325,5 +463,5 @@ def build_cases(kernel: str, x: np.ndarray, y_true: np.ndarray, ks: List[int]) -
     if kernel == "topk_softmax":
         if tuple(x.shape) not in TOPK_SOFTMAX_SHAPES:
             return []
-        return [_topk_softmax_case(x, t, k) for k in ks if k in TOPK_SOFTMAX_KS]
+        return [_topk_softmax_case(x, t, k, jx) for k in ks if k in TOPK_SOFTMAX_KS]
     raise ValueError(f"unknown kernel {kernel!r}; expected one of {', '.join(KERNELS)}")

@@ -2,7 +2,8 @@
 
 `make bench` writes its results under build/ and changes no tracked file. This step copies a
 run's JSON, table and chart into benchmarks/results/ and rewrites the README region between
-``<!-- bench:begin -->`` and ``<!-- bench:end -->`` from it. It refuses a run that is not
+``<!-- bench:begin -->`` and ``<!-- bench:end -->`` with its compact summary (summary.py), which
+links the full table and the chart. It refuses a run that is not
 complete (a --quick run or a subset) or that was flagged as loaded (other work on the machine
 when it started), and one whose rows disagree with the peers.
 """
@@ -14,8 +15,8 @@ import os
 import shutil
 import sys
 
-from . import report
-from .run import OUT_DIR, ROOT
+from . import report, summary
+from .machine import OUT_DIR, ROOT
 
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 README = os.path.join(ROOT, "README.md")
@@ -37,10 +38,17 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.publish", description=__doc__.split("\n")[0])
     p.add_argument("run", nargs="?", default=os.path.join(OUT_DIR, "latest.json"),
                    help="the run's JSON (default: build/bench/latest.json)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the README block and change nothing (any run, even a refused one)")
     args = p.parse_args(argv)
     with open(args.run, encoding="utf-8") as f:
         meta = json.load(f)
     why = refusal(meta)
+    if args.dry_run:
+        print(summary.readme_block(meta))
+        print(f"\n(dry run; publish would {'refuse: ' + why if why else 'accept this run'})",
+              file=sys.stderr)
+        return 0
     if why is not None:
         print(f"not published: {why}", file=sys.stderr)
         return 1
@@ -49,9 +57,7 @@ def main(argv=None) -> int:
     for ext in (".json", ".md", ".png"):
         if os.path.exists(stem + ext):
             shutil.copyfile(stem + ext, os.path.join(RESULTS, "latest" + ext))
-    block = (f"{report.header_line(meta)}\n\n{report.markdown_table(meta['rows'])}\n\n"
-             f"{report.notes_block()}")
-    print(report.update_readme(README, block))
+    print(report.update_readme(README, summary.readme_block(meta)))
     print(f"published {args.run} into {os.path.relpath(RESULTS, ROOT)}/ and README.md")
     return 0
 

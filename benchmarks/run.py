@@ -1,4 +1,4 @@
-"""fasttopk against NumPy, SciPy, scikit-learn and PyTorch: ``python -m benchmarks.run``.
+"""fasttopk against NumPy, SciPy, scikit-learn, PyTorch, JAX, torchmetrics: ``python -m benchmarks.run``.
 
 Writes build/bench/<stem>.json (machine, versions, bandwidth, every row with its raw per-run
 times), <stem>.md (the table and the targets) and <stem>.png (speedup chart), and prints the
@@ -7,7 +7,7 @@ benchmarks/results/ and the README is a separate step, ``python -m benchmarks.pu
 takes only a complete run that was not flagged as loaded.
 
 The stem is "latest" for a complete run (all kernels, shapes, dtypes, k and thread settings,
-full repeats) and "partial" otherwise (--quick or a subset).
+full repeats, the large-k and out= rows) and "partial" otherwise (--quick or a subset).
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import dataclasses
 import datetime as _dt
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -24,13 +23,13 @@ import time
 
 import numpy as np
 
-from . import bandwidth, report, timing
+from . import chart, machine, optional_peers, report, timing
 from .timing import Settings
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_DIR = os.path.join(ROOT, "build", "bench")  # untracked: `make bench` changes no tracked file
+ROOT = machine.ROOT
+OUT_DIR = machine.OUT_DIR  # untracked: `make bench` changes no tracked file
 
-SHAPES = [(100000, 10), (50000, 100), (10000, 1000), (1000, 32000), (1, 128000), (64, 128000)]
+SHAPES = list(report.DESIGN_SHAPES)
 # Half precision on the language-model vocabularies, against torch on the same dtype.
 HALF_SHAPES = [(1000, 32000), (64, 128000)]
 HALF_KERNELS = ("argmax", "softmax", "topk")
@@ -38,13 +37,21 @@ DTYPES = ("float32", "float16", "bfloat16")
 # A run that starts with more load than this (1-minute load average per core) is flagged as
 # loaded and cannot be published.
 LOADED_PER_CORE = 0.25
-ARGMAX_EXTRA = [(100000, 1000)]  # 400 MB: argmax against one np.max pass, all threads
+ARGMAX_EXTRA = [(100000, 1000)]  # 400 MB: argmax against one x.max() pass, all threads
+# Issue 12's large-k rows need a shape of their own (8×128000: k = n/2 = 64000), topk only.
+LARGE_K_EXTRA = [(8, 128000)]
 QUICK_SHAPES = [(100000, 10), (10000, 1000), (1, 128000)]
-KS = [1, 5, 50]
+KS = list(report.DESIGN_KS)
 SEED = 20240601
 
-FULL = Settings(budget_s=1.0, min_repeats=7, max_repeats=200, slow_s=12.0, slow_repeats=3)
+# budget_s 0.6 s of each contender's own time per row (at least 7 runs) and slow_s 8 s keep the
+# full run (about 200 rows, up to 6 contenders each) near 15 minutes on a 2-core machine.
+FULL = Settings(budget_s=0.6, min_repeats=7, max_repeats=200, slow_s=8.0, slow_repeats=3)
 QUICK = Settings(budget_s=0.15, min_repeats=5, max_repeats=40, slow_s=2.0, slow_repeats=3)
+# Rows with k >= 256 (seconds per call at 1000×32000, k = 16000): at least 3 runs, not 7, so
+# the full run stays near 15 minutes on a 2-core machine.
+LARGE_K_MIN = 256
+LARGE_K_SETTINGS = dict(min_repeats=3, slow_s=3.0, slow_repeats=3)
 
 MEMORY_METHOD = (
     "tracemalloc peak during one separate (untimed) call, above the memory traced before it, "
@@ -90,6 +97,9 @@ def parse_args(argv=None):
     p.add_argument("--dtypes", default=",".join(DTYPES),
                    help="comma-separated subset of " + ",".join(DTYPES)
                         + " (half precision runs on " + ", ".join(f"{n}x{c}" for n, c in HALF_SHAPES) + ")")
+    p.add_argument("--large-k", action=argparse.BooleanOptionalAction, default=None,
+                   help="issue 12's rows: topk with k = 256, 1024, n/2 and softmax with out= "
+                        "(default: on, off with --quick)")
     p.add_argument("--out", default=None,
                    help="file stem under build/bench (default: latest or partial)")
     args = p.parse_args(argv)
@@ -103,6 +113,8 @@ def parse_args(argv=None):
     for d in args.dtypes:
         if d not in DTYPES:
             p.error(f"unknown dtype {d!r}; expected some of {', '.join(DTYPES)}")
+    if args.large_k is None:
+        args.large_k = not args.quick
     default_shapes = QUICK_SHAPES if args.quick else SHAPES
     args.shapes_given = args.shapes is not None
     args.shapes = _parse_shapes(args.shapes) if args.shapes else list(default_shapes)
@@ -113,153 +125,12 @@ def parse_args(argv=None):
         and not args.shapes_given
         and set(args.ks) == set(KS)
         and set(args.dtypes) == set(DTYPES)
+        and args.large_k
     )
     return args
 
 
-# --- machine ----------------------------------------------------------------------------------
-
-
-def _cpuinfo():
-    fields = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if not line.strip():
-                    break  # the first processor is enough
-                key, _, value = line.partition(":")
-                fields[key.strip().lower()] = value.strip()
-    except OSError:
-        pass
-    return fields
-
-
-def _cpu_model():
-    return _cpuinfo().get("model name") or platform.processor() or platform.machine()
-
-
-def _mem_total_gb():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    return None
-
-
-def _git_commit():
-    try:
-        out = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def machine_info():
-    import fasttopk
-
-    info = {
-        "cpu_model": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "affinity_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_family_model_stepping": "/".join(
-            _cpuinfo().get(k, "?") for k in ("cpu family", "model", "stepping")),
-        "cpu_vendor": _cpuinfo().get("vendor_id"),
-        "cpu_simd_flags": sorted(f for f in _cpuinfo().get("flags", "").split()
-                                 if f.startswith(("avx", "sse", "fma", "asimd", "sve"))),
-        "mem_total_gb": _mem_total_gb(),
-        "platform": platform.platform(),
-        "simd_arch": fasttopk.simd_arch(),
-    }
-    try:
-        from fasttopk import _core
-
-        info["fasttopk_available_archs"] = list(_core.available_archs())
-    except (ImportError, AttributeError):
-        pass
-    try:
-        from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_features__
-
-        info["numpy_cpu_baseline"] = list(__cpu_baseline__)
-        info["numpy_avx512_skx"] = bool(__cpu_features__.get("AVX512_SKX"))
-    except ImportError:
-        pass
-    return info
-
-
-def versions():
-    import fasttopk
-    import scipy
-    import sklearn
-
-    from .cases import torch
-
-    v = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "torch": torch.__version__ if torch is not None else None,
-        "fasttopk": getattr(fasttopk, "__version__", None),
-        "fasttopk_git_commit": _git_commit(),
-    }
-    if torch is not None:
-        try:
-            v["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
-        except AttributeError:
-            pass
-    try:
-        import threadpoolctl
-
-        v["threadpoolctl"] = threadpoolctl.__version__
-    except ImportError:
-        v["threadpoolctl"] = None
-    return v
-
-
-# --- threads ----------------------------------------------------------------------------------
-
-
-class thread_setting:
-    """fasttopk and torch use `n` threads; BLAS/OpenMP pools (threadpoolctl) are capped at `n`."""
-
-    def __init__(self, n):
-        self.n = n
-        self._limits = None
-
-    def __enter__(self):
-        import fasttopk
-
-        from .cases import torch
-
-        try:
-            from threadpoolctl import threadpool_limits
-
-            self._limits = threadpool_limits(limits=self.n)
-        except ImportError:
-            self._limits = None
-        fasttopk.set_num_threads(self.n)
-        if torch is not None:
-            torch.set_num_threads(self.n)
-        return self
-
-    def __exit__(self, *exc):
-        if self._limits is not None:
-            self._limits.restore_original_limits()
-        return False
-
-
 # --- the run ----------------------------------------------------------------------------------
-
-
-def _loadavg():
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        return None
 
 
 def _log(msg):
@@ -320,8 +191,21 @@ def _best_bandwidth(first, last):
     return best
 
 
+def _measure_bandwidth(runs, procs):
+    """bandwidth.measure in a fresh interpreter: it forks its workers, and after JAX and torch
+    have started their thread pools in this process a fork may deadlock (Python warns)."""
+    code = ("import json, sys; from benchmarks import bandwidth; "
+            f"json.dump(bandwidth.measure(runs={int(runs)}, procs={int(procs)}), sys.stdout)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout)
+
+
 def run_case(case, shape, threads, settings, dtype="float32"):
     from .timing import time_row, warm_up
+
+    if case.k is not None and case.k >= LARGE_K_MIN:
+        settings = dataclasses.replace(settings, **LARGE_K_SETTINGS)
 
     first = warm_up(case.contenders)
     errors, notes = case.check({name: r for name, (r, _) in first.items()})
@@ -359,6 +243,7 @@ def run_case(case, shape, threads, settings, dtype="float32"):
     ft = ms["fasttopk"]
     peer = by_role["peer"]
     tname = by_role.get("torch")
+    other = by_role.get("other")
     row.update(
         fasttopk_ms=ft,
         peer=peer,
@@ -367,7 +252,12 @@ def run_case(case, shape, threads, settings, dtype="float32"):
         torch=tname,
         torch_ms=ms[tname] if tname else None,
         speedup_vs_torch=ms[tname] / ft if tname else None,
+        other=other,
+        other_ms=ms[other] if other else None,
+        speedup_vs_other=ms[other] / ft if other else None,
         floor_ms=ms[by_role["floor"]],
+        # issue 12's "% of one read": x.max() time / fasttopk time
+        share_of_one_read=ms[by_role["floor"]] / ft,
         fasttopk_gbps=case.bytes_read / (ft * 1e-3) / 1e9,
     )
     return row
@@ -378,7 +268,7 @@ def main(argv=None):
     settings = QUICK if args.quick else FULL
     t_start = time.perf_counter()
     cpu_count = os.cpu_count() or 1
-    load_start = _loadavg()
+    load_start = machine.loadavg()
     if load_start and load_start[0] > 0.5:
         _log(f"note: load average {load_start[0]:.2f} before the run; other work on this "
              "machine makes timings noisy")
@@ -387,7 +277,7 @@ def main(argv=None):
     # a burst of other work on the machine during one measurement does not lower the bar).
     bw_runs = 4 if args.quick else 7
     _log("measuring read bandwidth ...")
-    bw_first = bandwidth.measure(runs=bw_runs, procs=cpu_count)
+    bw_first = _measure_bandwidth(bw_runs, cpu_count)
     _log(_bw_text(bw_first))
 
     from . import cases
@@ -399,6 +289,11 @@ def main(argv=None):
         _log(msg)
         skipped.append(msg)
         kernels.remove("accuracy")
+    for name, module in (("JAX", optional_peers.jax), ("torchmetrics", optional_peers.torchmetrics)):
+        if module is None:
+            msg = f"{name} is not installed: its column stays empty"
+            _log(msg)
+            skipped.append(msg)
     if cases.torch is None:
         msg = "PyTorch is not installed: torch columns stay empty"
         _log(msg)
@@ -407,6 +302,8 @@ def main(argv=None):
     plan = [(s, kernels, "float32") for s in args.shapes] if "float32" in args.dtypes else []
     if "argmax" in kernels and not args.shapes_given and "float32" in args.dtypes:
         plan += [(s, ["argmax"], "float32") for s in ARGMAX_EXTRA if s not in args.shapes]
+    if "topk" in kernels and args.large_k and not args.shapes_given and "float32" in args.dtypes:
+        plan += [(s, ["topk"], "float32") for s in LARGE_K_EXTRA if s not in args.shapes]
     half_kernels = [k for k in kernels if k in HALF_KERNELS]
     for dtype in _half_dtypes_available(args.dtypes, skipped):
         plan += [(s, half_kernels, dtype) for s in HALF_SHAPES if s in args.shapes or not args.shapes_given]
@@ -418,9 +315,9 @@ def main(argv=None):
         x, y_true = make_data(n, c, dtype)
         _log(f"--- {n}×{c} {dtype} ({x.nbytes / 1e6:.0f} MB), data in {time.perf_counter() - t0:.1f} s")
         for threads in args.threads:
-            with thread_setting(threads):
+            with machine.thread_setting(threads):
                 for kernel in shape_kernels:
-                    for case in cases.build_cases(kernel, x, y_true, args.ks):
+                    for case in cases.build_cases(kernel, x, y_true, args.ks, threads, args.large_k):
                         row = run_case(case, shape, threads, settings, dtype)
                         rows.append(row)
                         _log(_progress(row, time.perf_counter() - t_start))
@@ -429,7 +326,7 @@ def main(argv=None):
         del x, y_true
 
     _log("measuring read bandwidth again ...")
-    bw_last = bandwidth.measure(runs=bw_runs, procs=cpu_count)
+    bw_last = _measure_bandwidth(bw_runs, cpu_count)
     _log(_bw_text(bw_last))
     bw = _best_bandwidth(bw_first, bw_last)
     for row in rows:
@@ -446,9 +343,9 @@ def main(argv=None):
         "complete": args.complete,
         "elapsed_s": round(elapsed, 1),
         "loadavg_start": load_start,
-        "loadavg_end": _loadavg(),
-        "machine": machine_info(),
-        "versions": versions(),
+        "loadavg_end": machine.loadavg(),
+        "machine": machine.machine_info(),
+        "versions": {**machine.versions(), **optional_peers.versions()},
         "bandwidth": bw,
         "thread_counts": args.threads,
         "shapes": [list(s) for s, _, _ in plan],
@@ -463,9 +360,19 @@ def main(argv=None):
         "timing_method": timing.__doc__.strip(),
         "timing_settings": dataclasses.asdict(settings),
         "memory_method": MEMORY_METHOD,
-        "peers": {k: {"main": cases.MAIN_PEER[k], "torch": cases.TORCH_PEER.get(k)}
+        "large_k": args.large_k,
+        "design_shapes": [list(s) for s in SHAPES],
+        "design_ks": KS,
+        "peers": {k: {"main": cases.MAIN_PEER[k], "torch": cases.TORCH_PEER.get(k),
+                      "other": (optional_peers.JAX_PEER.get(k)
+                                or optional_peers.TORCHMETRICS_PEER.get(k))}
                   for k in cases.KERNELS},
-        "floor": "np.max(x, axis=1): one read of the scores",
+        "jax_method": optional_peers.__doc__.strip(),
+        "xla_flags": os.environ.get("XLA_FLAGS"),
+        "threads_method": machine.thread_setting.__doc__.strip(),
+        "floor": ("x.max(): one read of the scores (a whole-array NumPy reduction); for float16/"
+                  "bfloat16 x.view(np.int16).max(), the same bytes (NumPy reduces half "
+                  "precision through scalar conversions)"),
         "gbps_definition": "bytes of input read (scores, and y_true for accuracy) / median time",
     }
     targets = report.compute_targets(rows, cpu_count)
@@ -497,7 +404,7 @@ def main(argv=None):
         md += "\nSkipped: " + "; ".join(skipped) + "\n"
     with open(os.path.join(OUT_DIR, stem + ".md"), "w", encoding="utf-8") as f:
         f.write(md)
-    why_not = report.chart(rows, meta, os.path.join(OUT_DIR, stem + ".png"))
+    why_not = chart.chart(rows, meta, os.path.join(OUT_DIR, stem + ".png"))
     where = os.path.relpath(OUT_DIR, ROOT)
     _log(f"wrote {where}/{stem}.json, {stem}.md"
          + (f", {stem}.png" if why_not is None else f" (no chart: {why_not})"))
@@ -529,7 +436,9 @@ def _progress(row, elapsed):
     parts = [f"{n} {report.fmt_ms(d['median_ms'])} ms ×{d['repeats']}"
              for n, d in row["contenders"].items()]
     return head + ", ".join(parts) + f" | vs peer {report.fmt_ratio(row['speedup_vs_peer'])}" + (
-        f", vs torch {report.fmt_ratio(row['speedup_vs_torch'])}" if row["torch_ms"] else "")
+        f", vs torch {report.fmt_ratio(row['speedup_vs_torch'])}" if row["torch_ms"] else "") + (
+        f", vs {row['other']} {report.fmt_ratio(row['speedup_vs_other'])}" if row["other"] else "") + (
+        f", {report.fmt_pct(row['share_of_one_read'])} of one read")
 
 
 if __name__ == "__main__":

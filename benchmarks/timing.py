@@ -26,7 +26,7 @@ import numpy as np
 
 @dataclass
 class Contender:
-    name: str  # display name, e.g. "fasttopk", "np.argmax", "torch.topk", "np.max"
+    name: str  # display name, e.g. "fasttopk", "np.argmax", "torch.topk", "x.max()"
     role: str  # "fasttopk" | "peer" (the main peer) | "torch" | "floor"
     fn: Callable[[], Any]
     traced: bool = True  # tracemalloc sees its allocations (False for torch)
