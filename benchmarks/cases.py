@@ -10,7 +10,7 @@ on short rows, 25x slower than one read at 100000x10, and would be no floor ther
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable
 
 import numpy as np
 import scipy.special
@@ -64,11 +64,11 @@ SOFTMAX_OUT_SHAPES = ((10000, 1000),)
 @dataclass
 class Case:
     kernel: str
-    k: Optional[int]
-    contenders: List[Contender]
+    k: int | None
+    contenders: list[Contender]
     # (results by contender name) -> (errors: fasttopk disagrees with the main peer,
     #                                 notes: a torch disagreement, informational)
-    check: Callable[[Dict[str, Any]], Tuple[List[str], List[str]]]
+    check: Callable[[dict[str, Any]], tuple[list[str], list[str]]]
     bytes_read: int
     bytes_written: int
 
@@ -109,13 +109,13 @@ def _floor(x):
     return Contender(FLOOR, "floor", lambda: x.max())
 
 
-def _with_others(cs: List[Contender], *others: Optional[Contender]) -> List[Contender]:
+def _with_others(cs: list[Contender], *others: Contender | None) -> list[Contender]:
     """cs, then the optional peers that are installed (and wanted), then the floor last."""
     floor = cs.pop()
     return cs + [o for o in others if o is not None] + [floor]
 
 
-def _other_name(res) -> Optional[str]:
+def _other_name(res) -> str | None:
     names = [n for n in res if n in set(optional_peers.JAX_PEER.values())
              | set(optional_peers.TORCHMETRICS_PEER.values())]
     return names[0] if names else None
@@ -287,7 +287,7 @@ def _logsumexp_case(x, t, jx) -> Case:
     return Case("logsumexp", None, cs, check, x.nbytes, x.shape[0] * x.itemsize)
 
 
-def _same_topk(x, values, indices, ref_values, ref_indices) -> Optional[str]:
+def _same_topk(x, values, indices, ref_values, ref_indices) -> str | None:
     """None when (values, indices) is a sorted top-k of x as the reference says: the same values
     in the same order, and distinct indices that point at them. Indices may differ from the
     reference only between equal values, inside the k or across its boundary (half precision
@@ -428,8 +428,8 @@ def _topk_softmax_case(x, t, k, jx) -> Case:
     return Case("topk_softmax", k, cs, check, x.nbytes, n * k * (x.itemsize + 8))
 
 
-def build_cases(kernel: str, x: np.ndarray, y_true: np.ndarray, ks: List[int], threads: int = 1,
-                large_k: bool = False) -> List[Case]:
+def build_cases(kernel: str, x: np.ndarray, y_true: np.ndarray, ks: list[int], threads: int = 1,
+                large_k: bool = False) -> list[Case]:
     """The rows of `kernel` on `x` (n_rows x n_classes; float32, or float16/bfloat16 for the
     half-precision rows, where torch runs on the same dtype); k > n_classes is skipped. JAX is
     held to `threads` cores by pinning (machine.thread_setting); `large_k` adds LARGE_K's rows
@@ -446,7 +446,7 @@ def build_cases(kernel: str, x: np.ndarray, y_true: np.ndarray, ks: List[int], t
             return [_half_softmax_case(x, t, kernel == "log_softmax", jx)]
         extra = ([_softmax_out_case(x)] if kernel == "softmax" and large_k
                  and tuple(x.shape) in SOFTMAX_OUT_SHAPES else [])
-        return [_softmax_case(x, t, kernel == "log_softmax", jx)] + extra
+        return [_softmax_case(x, t, kernel == "log_softmax", jx), *extra]
     if kernel == "logsumexp":
         return [_logsumexp_case(x, t, jx)] if f32 else []
     if kernel == "topk":

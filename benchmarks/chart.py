@@ -8,8 +8,6 @@ the line inside = the median. Log scale; above 1× fasttopk is faster.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
-
 from .report import KERNEL_ORDER, dtype_of, short_shape, sort_rows
 
 # (role, threads index 0 = one thread / 1 = more) -> colour: dark for one thread.
@@ -21,7 +19,7 @@ COLOURS = {
 ROLE_NAME_KEY = {"peer": "peer", "torch": "torch", "other": "other"}
 
 
-def round_speedups(row: dict, role: str) -> List[float]:
+def round_speedups(row: dict, role: str) -> list[float]:
     """Per-round speed-ups of fasttopk over the row's peer in `role` (empty if none)."""
     name = row.get(ROLE_NAME_KEY[role])
     if not name or name not in row["contenders"]:
@@ -31,8 +29,8 @@ def round_speedups(row: dict, role: str) -> List[float]:
     return [p / f for p, f in zip(peer, ft) if f > 0]
 
 
-def _categories(krows: List[dict]) -> List[Tuple]:
-    cats: List[Tuple] = []
+def _categories(krows: list[dict]) -> list[tuple]:
+    cats: list[tuple] = []
     for r in krows:
         c = (tuple(r["shape"]), r["k"], dtype_of(r))
         if c not in cats:
@@ -40,7 +38,7 @@ def _categories(krows: List[dict]) -> List[Tuple]:
     return cats
 
 
-def chart(rows: List[dict], meta: dict, path: str) -> Optional[str]:
+def chart(rows: list[dict], meta: dict, path: str) -> str | None:
     """Draws the chart into `path` (PNG); None on success, or why no chart was drawn."""
     try:
         import matplotlib
@@ -63,7 +61,7 @@ def chart(rows: List[dict], meta: dict, path: str) -> Optional[str]:
         series = [(role, t) for role in ("peer", "torch", "other") for t in threads
                   if any(r["threads"] == t and round_speedups(r, role) for r in krows)]
         width = 0.84 / max(1, len(series))
-        handles: Dict[str, Patch] = {}
+        handles: dict[str, Patch] = {}
         for si, (role, t) in enumerate(series):
             data, xs = [], []
             for ci, (shape, k, dtype) in enumerate(cats):

@@ -40,7 +40,7 @@ def _header_offset(path: str):
     with open(path, "rb") as f:
         version = np.lib.format.read_magic(f)
         read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, fortran, dtype = read(f)
+        shape, _fortran, dtype = read(f)
         return f.tell(), shape, dtype
 
 
@@ -129,7 +129,7 @@ def on_disk(path: str, block_rows: int):
     for start in range(0, shape[0], block_rows):
         stop = min(shape[0], start + block_rows)
         part = dask.delayed(_read_rows, pure=True)(path, offset, start, stop, row_items, dtype)
-        blocks.append(da.from_delayed(part, (stop - start,) + tuple(shape[1:]), dtype=dtype))
+        blocks.append(da.from_delayed(part, (stop - start, *tuple(shape[1:])), dtype=dtype))
     return da.concatenate(blocks)
 
 

@@ -88,9 +88,10 @@ def machine_info():
 
 
 def versions():
-    import fasttopk
     import scipy
     import sklearn
+
+    import fasttopk
 
     from .cases import torch
 

@@ -14,7 +14,7 @@ torchmetrics' default argument validation (what its users get).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import numpy as np
 
@@ -44,7 +44,7 @@ JAX_PEER = {
 TORCHMETRICS_PEER = {"accuracy": "torchmetrics MulticlassAccuracy"}
 
 
-def _jax_function(kernel: str, k: Optional[int]) -> Callable[[Any], Any]:
+def _jax_function(kernel: str, k: int | None) -> Callable[[Any], Any]:
     if kernel == "argmax":
         return lambda a: jnp.argmax(a, axis=1)
     if kernel == "softmax":
@@ -65,7 +65,7 @@ def jax_array(x: np.ndarray) -> Any:
     return None if jax is None else jax.device_put(x)
 
 
-def jax_contender(kernel: str, a: Any, k: Optional[int] = None) -> Optional[Contender]:
+def jax_contender(kernel: str, a: Any, k: int | None = None) -> Contender | None:
     """JAX's contender for `kernel` on the JAX array `a` (None: no JAX contender), compiled
     and run once here."""
     if a is None or kernel not in JAX_PEER:
@@ -75,7 +75,7 @@ def jax_contender(kernel: str, a: Any, k: Optional[int] = None) -> Optional[Cont
     return Contender(JAX_PEER[kernel], "other", lambda: jax.block_until_ready(f(a)), traced=False)
 
 
-def torchmetrics_contender(t, y_t, n_classes: int, k: int) -> Optional[Contender]:
+def torchmetrics_contender(t, y_t, n_classes: int, k: int) -> Contender | None:
     """torchmetrics' top-k accuracy of one batch (tensors t, y_t); None without torchmetrics."""
     if torchmetrics is None or t is None:
         return None
@@ -104,7 +104,7 @@ def versions() -> dict:
     }
 
 
-def _jaxlib_version() -> Optional[str]:
+def _jaxlib_version() -> str | None:
     try:
         import jaxlib
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, Optional
 
 README_BEGIN = "<!-- bench:begin -->"
 README_END = "<!-- bench:end -->"
@@ -12,7 +11,7 @@ README_END = "<!-- bench:end -->"
 # --- formatting -------------------------------------------------------------------------------
 
 
-def fmt_ms(v: Optional[float]) -> str:
+def fmt_ms(v: float | None) -> str:
     if v is None:
         return "—"
     if v >= 100:
@@ -26,7 +25,7 @@ def fmt_ms(v: Optional[float]) -> str:
     return f"{v:.4f}"
 
 
-def fmt_ratio(v: Optional[float]) -> str:
+def fmt_ratio(v: float | None) -> str:
     if v is None:
         return "—"
     if v >= 100:
@@ -36,7 +35,7 @@ def fmt_ratio(v: Optional[float]) -> str:
     return f"{v:.2f}×"
 
 
-def fmt_pct(share: Optional[float]) -> str:
+def fmt_pct(share: float | None) -> str:
     """0.4 -> 40%; below 10%, one decimal (large-k rows sit far below one read)."""
     if share is None:
         return "—"
@@ -44,7 +43,7 @@ def fmt_pct(share: Optional[float]) -> str:
     return f"{v:.0f}%" if v >= 10 else f"{v:.1f}%" if v >= 0.1 else "<0.1%"
 
 
-def fmt_mb(v: Optional[float]) -> str:
+def fmt_mb(v: float | None) -> str:
     if v is None:
         return "n/a"
     if v == 0:
@@ -96,7 +95,7 @@ def shape_cell(r: dict) -> str:
     return shape_str(r["shape"]) + ("" if d == "float32" else f" {d}")
 
 
-def sort_rows(rows: List[dict]) -> List[dict]:
+def sort_rows(rows: list[dict]) -> list[dict]:
     def key(r):
         kern = KERNEL_ORDER.index(r["kernel"]) if r["kernel"] in KERNEL_ORDER else 99
         d = DTYPE_ORDER.index(dtype_of(r)) if dtype_of(r) in DTYPE_ORDER else 9
@@ -105,7 +104,7 @@ def sort_rows(rows: List[dict]) -> List[dict]:
     return sorted(rows, key=key)
 
 
-def markdown_table(rows: List[dict]) -> str:
+def markdown_table(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join(
         ":--" if c in ("kernel", "peer", "JAX / torchmetrics") else "--:" for c in COLUMNS) + "|"]
     for r in sort_rows(rows):
@@ -173,7 +172,8 @@ def notes_block() -> str:
         "at 64×128000 k=5, one thread, only. "
         "*one read ms* is one NumPy `x.max()` over the whole array, the one-read floor "
         "(float16/bfloat16: `x.view(np.int16).max()`, the same bytes, since NumPy reduces half "
-        "precision through scalar conversions), and *% of one read* = its time / fasttopk time (issue 12's 50%/25% bars). *softmax_out*: fasttopk.softmax "
+        "precision through scalar conversions), and *% of one read* = its time / fasttopk time "
+        "(issue 12's 50%/25% bars). *softmax_out*: fasttopk.softmax "
         "into a reused `out=` array, its peer the same call with a fresh output: the ratio is the "
         "cost of first-touch page faults of a fresh output. Rows with k ≥ 256 take 3 runs or "
         "more per contender, not 7. GB/s = input bytes / fasttopk time, and "
@@ -186,7 +186,7 @@ def notes_block() -> str:
 # --- targets ----------------------------------------------------------------------------------
 
 
-def _find(rows, kernel, shape, k=None, threads=1, dtype="float32") -> Optional[dict]:
+def _find(rows, kernel, shape, k=None, threads=1, dtype="float32") -> dict | None:
     for r in rows:
         if (r["kernel"] == kernel and tuple(r["shape"]) == tuple(shape) and r["k"] == k
                 and r["threads"] == threads and dtype_of(r) == dtype):
@@ -194,7 +194,7 @@ def _find(rows, kernel, shape, k=None, threads=1, dtype="float32") -> Optional[d
     return None
 
 
-def compute_targets(rows: List[dict], all_threads: int) -> List[dict]:
+def compute_targets(rows: list[dict], all_threads: int) -> list[dict]:
     out = []
 
     def single(name, row, ratio_of, threshold):
@@ -323,7 +323,7 @@ def _issue12_targets(rows, every, vs_peer, vs_floor) -> None:
           2.0)
 
 
-def targets_text(targets: List[dict]) -> str:
+def targets_text(targets: list[dict]) -> str:
     return "\n".join(f"{t['status']:4}  {t['target']}: {t['detail']}" for t in targets)
 
 

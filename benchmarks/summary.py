@@ -7,17 +7,17 @@ Imports no peer (no torch, no JAX): publish.py and its test use it on a run's JS
 from __future__ import annotations
 
 import statistics
-from typing import Dict, List, Optional, Tuple
 
 # DESIGN_SHAPES, DESIGN_KS: for runs whose JSON predates meta["design_*"]
 from .report import DESIGN_KS, DESIGN_SHAPES, KERNEL_ORDER, dtype_of, fmt_ratio
+
 ROLES = (("peer", "peer"), ("torch", "torch"), ("other", "other"))
 SUMMARY_KERNELS = tuple(k for k in KERNEL_ORDER if k != "softmax_out")
 FULL_TABLE = "benchmarks/results/latest.md"
 CHART = "benchmarks/results/latest.png"
 
 
-def design_rows(meta: dict) -> List[dict]:
+def design_rows(meta: dict) -> list[dict]:
     """The rows the summary covers: float32, agreeing with the peers, at DESIGN.md's shapes and
     k (the large-k, 400 MB argmax and half-precision rows stay in the full table)."""
     shapes = {tuple(s) for s in meta.get("design_shapes", DESIGN_SHAPES)}
@@ -27,7 +27,7 @@ def design_rows(meta: dict) -> List[dict]:
             and (r["k"] is None or r["k"] in ks) and r["kernel"] in SUMMARY_KERNELS]
 
 
-def speedups(rows: List[dict], kernel: str, role: str, threads: int) -> Tuple[List[float], List[str]]:
+def speedups(rows: list[dict], kernel: str, role: str, threads: int) -> tuple[list[float], list[str]]:
     """fasttopk's speed-ups over the peer in `role` for `kernel` at `threads`, and its names."""
     values, names = [], []
     for r in rows:
@@ -43,7 +43,7 @@ def speedups(rows: List[dict], kernel: str, role: str, threads: int) -> Tuple[Li
     return values, names
 
 
-def _cell(values: List[float]) -> str:
+def _cell(values: list[float]) -> str:
     if not values:
         return "—"
     med = statistics.median(values)
@@ -61,8 +61,8 @@ def summary_table(meta: dict) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join([":--", ":--"] + ["--:"] * (len(header) - 2)) + "|"]
     for kernel in SUMMARY_KERNELS:
         for role, _ in ROLES:
-            cells: Dict[Optional[int], List[float]] = {}
-            names: List[str] = []
+            cells: dict[int | None, list[float]] = {}
+            names: list[str] = []
             for t in {one, many} - {None}:
                 cells[t], n = speedups(rows, kernel, role, t)
                 names += [x for x in n if x not in names]

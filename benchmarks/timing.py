@@ -19,7 +19,7 @@ import statistics
 import time
 import tracemalloc
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable
 
 import numpy as np
 
@@ -44,9 +44,9 @@ class Settings:
 
 @dataclass
 class Timed:
-    warmup_s: List[float] = field(default_factory=list)
-    times_s: List[float] = field(default_factory=list)
-    extra_peak_bytes: Optional[int] = None
+    warmup_s: list[float] = field(default_factory=list)
+    times_s: list[float] = field(default_factory=list)
+    extra_peak_bytes: int | None = None
 
     @property
     def median_s(self) -> float:
@@ -80,7 +80,7 @@ def extra_peak_bytes(fn: Callable[[], Any]) -> int:
     return max(0, peak - base - out)
 
 
-def warm_up(contenders: List[Contender]) -> Dict[str, Any]:
+def warm_up(contenders: list[Contender]) -> dict[str, Any]:
     """One call of each contender, timed; returns {name: (result, seconds)}."""
     results = {}
     for c in contenders:
@@ -91,11 +91,11 @@ def warm_up(contenders: List[Contender]) -> Dict[str, Any]:
 
 
 def time_row(
-    contenders: List[Contender],
+    contenders: list[Contender],
     settings: Settings,
-    first_warmup: Dict[str, float],
+    first_warmup: dict[str, float],
     measure_memory: bool = True,
-) -> Dict[str, Timed]:
+) -> dict[str, Timed]:
     out = {c.name: Timed(warmup_s=[first_warmup[c.name]]) for c in contenders}
     for c in contenders:
         if first_warmup[c.name] < settings.second_warmup_below_s:
@@ -111,7 +111,7 @@ def time_row(
     repeats = {}
     for c in contenders:
         est = max(min(out[c.name].warmup_s), 1e-7)
-        n = int(round(settings.budget_s / est))
+        n = round(settings.budget_s / est)
         n = max(settings.min_repeats, min(settings.max_repeats, n))
         if est * settings.min_repeats > settings.slow_s:
             n = max(settings.slow_repeats, int(settings.slow_s // est))

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import chart, publish, summary  # noqa: E402
+from benchmarks import chart, publish, summary
 
 
 def _row(kernel, shape, threads, ft_ms, peer_ms, torch_ms=None, other=None, other_ms=None, k=None,
