@@ -51,9 +51,12 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
+# The editable install keeps its CMake tree in build/<wheel tag> (git-ignored), so a change to one
+# source file rebuilds only that file; pip's own builds (pip install ., a read-only checkout)
+# take a temporary directory instead (pyproject.toml sets no build-dir).
 $(STAMP): $(PY) $(SOURCES) | system-deps
-	$(PIP) install -q "scikit-build-core>=0.10" "pybind11>=2.12" "numpy>=1.22"
-	$(PIP) install -q --no-build-isolation -e ".[test,bench]"
+	$(PIP) install -q "scikit-build-core>=0.11" "pybind11>=2.12" "numpy>=1.22"
+	$(PIP) install -q --no-build-isolation -Cbuild-dir="build/{wheel_tag}" -e ".[test,bench]"
 	touch $@
 
 install: $(STAMP)
