@@ -103,17 +103,6 @@ def _logsumexp_of_stats(stats: npt.NDArray[np.void], dtype: npt.DTypeLike) -> np
     return out.astype(dtype, copy=False)
 
 
-def _axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, tuple):
-        axes = tuple(_validation.normalize_axis(a, ndim) for a in axis)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"axis {axis} has repeated axes")
-        return axes
-    return (_validation.normalize_axis(axis, ndim),)
-
-
 def _from_stats(
     block: npt.ArrayLike, stats: npt.NDArray[np.void], log: bool, dtype: npt.DTypeLike, scale: float = 1.0
 ) -> npt.NDArray[Any]:
@@ -141,7 +130,7 @@ def _softmax(x: Any, axis: int | tuple[int, ...] | None, out: object, log: bool)
     if x.ndim == 0:
         dtype = in_memory(np.zeros((), x.dtype), axis=axis).dtype
         return x.map_blocks(in_memory, axis=axis, dtype=dtype, meta=np.empty((), dtype))
-    axes = _axes(axis, x.ndim)
+    axes = _validation.normalize_axes(axis, x.ndim)
     dtype = in_memory(probe_array(x, small=axes), axis=axis).dtype
     if x.size == 0:
         return da.zeros(x.shape, dtype=dtype, chunks=x.chunks)
@@ -259,7 +248,7 @@ def logsumexp(x: Any, axis: int | tuple[int, ...] | None = -1, *, keepdims: bool
     if x.ndim == 0:
         probe = np.asarray(fasttopk.logsumexp(np.zeros((), x.dtype), axis=axis, keepdims=keepdims))
         return logsumexp(x.reshape(1), 0, keepdims=False).astype(probe.dtype).reshape(probe.shape)
-    axes = _axes(axis, x.ndim)
+    axes = _validation.normalize_axes(axis, x.ndim)
     probe = np.asarray(fasttopk.logsumexp(probe_array(x, small=axes), axis=axis, keepdims=keepdims))
     if x.size == 0:  # no data to read: the in-memory answer on the (empty) array itself
         return da.from_array(np.asarray(fasttopk.logsumexp(
