@@ -58,8 +58,7 @@ def _block_accumulator(template: Any, y: Any, s: Any, w: Any, check_type: bool) 
     apply_worker_thread_budget()
     if check_type:
         check_block_y_type(y)
-    acc = copy.deepcopy(template)
-    acc._warned = True  # the k >= n_classes warning is given once, by the caller
+    acc = copy.deepcopy(template).skip_k_check()  # the k >= n_classes warning: once, by the caller
     return acc.update(y, s, w)
 
 
@@ -205,8 +204,8 @@ def update(acc: Any, y_true: Any, y_score: Any, sample_weight: Any = None) -> An
     if not parts:
         return acc
     (batch,) = dask.compute(tree(parts, _merged_accumulators))
-    if not acc._warned and batch._n_classes is not None:
-        _ranking_metrics.warn_k(acc._ks, batch._n_classes)
+    if not acc.k_checked and batch.n_classes is not None:
+        _ranking_metrics.warn_k(_param_validation.k_values(acc.k)[0], batch.n_classes)
     return acc.merge(batch)
 
 
