@@ -67,7 +67,7 @@ def test_docstring_examples(test: doctest.DocTest) -> None:
 # (the Dask versions of the public functions, the helpers every public function calls).
 DOCUMENTED_MODULES = [
     "fasttopk._conventions", "fasttopk._dask", "fasttopk._dask_dispatch", "fasttopk._dask_metrics",
-    "fasttopk._interop", "fasttopk._threadpool",
+    "fasttopk._dask_selection", "fasttopk._dask_softmax", "fasttopk._interop", "fasttopk._threadpool",
 ]
 
 

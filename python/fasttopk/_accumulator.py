@@ -25,32 +25,14 @@ from ._metric_inputs import (
     num_samples,
     raise_if_nonfinite,
 )
-from ._param_validation import (
-    ARRAY_LIKE,
-    ARRAY_LIKE_OR_NONE,
-    BOOLEAN,
-    K_VALUES,
-    k_values,
-    validate_params,
-)
-from ._ranking_metrics import (
-    binary_hits_k1,
-    class_sums,
-    per_class_accuracy,
-    ranks,
-    warn_empty_classes,
-    warn_k,
-)
+from ._param_validation import ARRAY_LIKE, ARRAY_LIKE_OR_NONE, BOOLEAN, K_VALUES, k_values, validate_params
+from ._ranking_metrics import binary_hits_k1, class_sums, per_class_accuracy, ranks, warn_empty_classes, warn_k
 
 __all__ = ["TopKAccuracy"]
 
 _AVERAGES = ("micro", "macro", None)
 _INIT_PARAMS = {"k": K_VALUES, "normalize": BOOLEAN, "labels": ARRAY_LIKE_OR_NONE}
-_UPDATE_PARAMS = {
-    "y_true": ARRAY_LIKE,
-    "y_score": ARRAY_LIKE,
-    "sample_weight": ARRAY_LIKE_OR_NONE,
-}
+_UPDATE_PARAMS = {"y_true": ARRAY_LIKE, "y_score": ARRAY_LIKE, "sample_weight": ARRAY_LIKE_OR_NONE}
 
 
 class TopKAccuracy:
@@ -104,6 +86,8 @@ class TopKAccuracy:
     ----------
     n_samples : int
         Samples seen since construction or the last reset.
+    n_classes : int or None
+        The class count, from `labels` or the first batch (None before it).
 
     See Also
     --------
@@ -147,9 +131,7 @@ class TopKAccuracy:
         if labels is not None:
             self._classes = validated_labels(labels)
             if len(self._classes) < 2:
-                raise ValueError(
-                    f"labels must hold at least 2 classes, got {len(self._classes)}."
-                )
+                raise ValueError(f"labels must hold at least 2 classes, got {len(self._classes)}.")
         self.reset()
 
     # state: counts are exact Python ints; weighted sums hold ints until float weights come.
@@ -189,6 +171,28 @@ class TopKAccuracy:
         """Samples seen since construction or the last reset."""
         return self._count
 
+    @property
+    def n_classes(self) -> int | None:
+        """The class count, from `labels` or the first batch (None before it)."""
+        return self._n_classes
+
+    @property
+    def k_checked(self) -> bool:
+        """Whether ``k >= n_classes`` was checked (it warns once, at the first batch)."""
+        return self._warned
+
+    def skip_k_check(self) -> TopKAccuracy:
+        """Marks ``k >= n_classes`` checked: for an accumulator of one part of a batch (a Dask
+        block), whose caller checks once for the whole batch.
+
+        Returns
+        -------
+        TopKAccuracy
+            self.
+        """
+        self._warned = True
+        return self
+
     def _layout(self, ys: NDArray[Any]) -> tuple[bool, int]:
         """(binary, n_classes) this batch's scores imply, checked against the state."""
         if ys.ndim == 1 or (ys.ndim == 2 and ys.shape[1] == 1):
@@ -227,9 +231,7 @@ class TopKAccuracy:
             return yt.encode_with(self._classes)
         if y.dtype.kind == "f":
             if yt.type_of_target() == "continuous":
-                raise ValueError(
-                    "y type must be 'binary' or 'multiclass', got 'continuous' instead."
-                )
+                raise ValueError("y type must be 'binary' or 'multiclass', got 'continuous' instead.")
         else:
             yt.read_integers()
         if yt.ints is None:
@@ -369,9 +371,7 @@ class TopKAccuracy:
             self.
         """
         if isinstance(other, TopKAccuracy) and other.average != self.average:
-            raise ValueError(
-                f"cannot merge: average differs ({self.average!r} vs {other.average!r})"
-            )
+            raise ValueError(f"cannot merge: average differs ({self.average!r} vs {other.average!r})")
         if self.average != "micro" and not isinstance(other, TopKAccuracy):
             raise TypeError(f"other must be a TopKAccuracy with average={self.average!r}")
         if not isinstance(other, TopKAccuracy):
@@ -439,9 +439,7 @@ class TopKAccuracy:
             When normalizing weights that sum to zero (as np.average).
         """
         if self._count == 0:
-            raise ValueError(
-                "TopKAccuracy has no samples: call update() with a non-empty batch first."
-            )
+            raise ValueError("TopKAccuracy has no samples: call update() with a non-empty batch first.")
         if self.average != "micro":
             return self._per_class_result()
         out = []

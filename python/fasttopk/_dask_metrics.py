@@ -28,152 +28,27 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Sequence
-from typing import Any, Callable
+from typing import Any
 
 import dask
 import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from . import _labels, _metric_inputs, _param_validation, _ranking_metrics
+from . import _metric_inputs, _param_validation, _ranking_metrics
 from ._accumulator import TopKAccuracy
-from ._dask import apply_worker_thread_budget, as_dask_array
-from ._dask_dispatch import is_dask
-from ._layout import is_bfloat16
+from ._dask_blocks import apply_worker_thread_budget
+from ._dask_metric_inputs import (
+    aligned,
+    block_codes,
+    check_block_y_type,
+    find_classes,
+    n_score_classes,
+    row_blocks,
+    tree,
+)
 
 __all__ = ["top_k_accuracy_per_class", "top_k_accuracy_score", "true_label_rank", "update"]
-
-_SPLIT_EVERY = 8  # partial results merged per tree node
-
-
-# --- inputs -----------------------------------------------------------------------------------
-
-
-def _aligned(
-    y_true: Any, y_score: Any, sample_weight: Any, min_samples: int = 1
-) -> tuple[da.Array, da.Array, da.Array | None]:
-    """Dask arrays with the same row chunks (y_score's): y and w 1-D, the scores with their
-    class axis in one chunk. The shape checks are made now (they need no data)."""
-    y = as_dask_array(y_true, "y_true")
-    s = as_dask_array(y_score, "y_score")
-    w = None if sample_weight is None else as_dask_array(sample_weight, "sample_weight")
-    for arr in (y, s):
-        if arr.ndim >= 3:
-            raise ValueError(f"Found array with dim {arr.ndim}, while dim <= 2 is required.")
-    _metric_inputs.num_samples(s)  # a 0-d y_score: scikit-learn's TypeError
-    _metric_inputs.check_min_samples_features(y, min_samples)
-    _metric_inputs.check_min_samples_features(s, min_samples)
-    if (y.ndim == 2 and y.shape[1] != 1) or y.ndim == 0:
-        raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
-    if w is not None and (w.ndim == 0 or w.ndim > 2 or (w.ndim == 2 and w.shape[1] != 1)):
-        raise ValueError(f"sample_weight should be a 1d array, got shape {w.shape}")
-    y = y.reshape(-1)
-    w = None if w is None else w.reshape(-1)
-    _metric_inputs.check_consistent_length(y, s, w)
-    if s.dtype.kind not in "biuf" and not is_bfloat16(s.dtype):
-        raise TypeError(f"y_score must hold real numbers, got dtype {s.dtype}")
-    # float16 and bfloat16 blocks go to the kernels as they are (read in place, widened in
-    # registers); other dtypes are converted per block by the in-memory functions.
-    if s.ndim == 2 and s.numblocks[1] > 1:
-        # whole rows (a rank needs its row); rows per block re-picked so that a merged block
-        # stays near Dask's array.chunk-size instead of n_rows_block x n_classes
-        s = s.rechunk({0: "auto", 1: -1})
-    rows = s.chunks[0]
-    y = y.rechunk((rows,))
-    w = None if w is None else w.rechunk((rows,))
-    return y, s, w
-
-
-def _row_blocks(y: da.Array, s: da.Array, w: da.Array | None) -> list[tuple[Any, Any, Any]]:
-    """(y, scores, weights) delayed blocks, one triple per row block."""
-    yb = y.to_delayed().ravel()
-    sb = s.to_delayed().ravel()
-    wb = [None] * len(yb) if w is None else w.to_delayed().ravel()
-    return list(zip(yb, sb, wb))
-
-
-def _n_score_classes(s: da.Array) -> int:
-    return int(s.shape[1]) if s.ndim == 2 else 2
-
-
-def _block_uniques(y: Any) -> Any:
-    return _labels.unique(np.asarray(y)) if len(y) else np.asarray(y)[:0]
-
-
-def _inferred_classes(parts: Sequence[npt.NDArray[Any]], score_ndim: int, score_cols: int) -> Any:
-    """scikit-learn's classes (sorted unique y_true) and its checks on them, in its order."""
-    values = np.concatenate(parts) if len(parts) > 1 else parts[0]
-    classes = _labels.unique(values)
-    y_type = _labels.TrueLabels(classes).type_of_target()  # on the uniques: the same type as on y
-    if y_type not in ("binary", "multiclass"):
-        raise ValueError(f"y type must be 'binary' or 'multiclass', got '{y_type}' instead.")
-    if y_type == "binary" and score_ndim == 2 and score_cols != 1:
-        raise ValueError(
-            "`y_true` is binary while y_score is 2d with"
-            f" {score_cols} classes. If `y_true` does not contain all the"
-            " labels, `labels` must be provided."
-        )
-    if y_type == "multiclass" and score_ndim != 2:
-        raise ValueError(
-            "`y_score` needs to be of shape `(n_samples, n_classes)`, since "
-            "`y_true` contains multiple classes. Got "
-            f"`y_score.shape=({score_cols},)`."
-        )
-    n_score = score_cols if score_ndim == 2 else 2
-    if len(classes) != n_score:
-        raise ValueError(
-            f"Number of classes in 'y_true' ({len(classes)}) not equal "
-            f"to the number of classes in 'y_score' ({n_score})."
-            "You can provide a list of all known classes by assigning it "
-            "to the `labels` parameter."
-        )
-    return classes
-
-
-def _given_classes(labels: Any, n_score: int) -> Any:
-    classes = _labels.validated_labels(labels)
-    if len(classes) != n_score:
-        raise ValueError(
-            f"Number of given labels ({len(classes)}) not equal to the "
-            f"number of classes in 'y_score' ({n_score})."
-        )
-    return classes
-
-
-def _classes(y: da.Array, s: da.Array, labels: Any) -> Any:
-    """The sorted classes: an ndarray when given, else a Delayed found from y_true."""
-    if labels is None:
-        uniques = [dask.delayed(_block_uniques)(b) for b in y.to_delayed().ravel()]
-        while len(uniques) > _SPLIT_EVERY:
-            uniques = [
-                dask.delayed(_merged_uniques)(uniques[i : i + _SPLIT_EVERY])
-                for i in range(0, len(uniques), _SPLIT_EVERY)
-            ]
-        return dask.delayed(_inferred_classes)(uniques, s.ndim, s.shape[-1])
-    if is_dask(labels):
-        return dask.delayed(_given_classes)(labels, _n_score_classes(s))
-    return _given_classes(labels, _n_score_classes(s))
-
-
-def _merged_uniques(parts: Sequence[npt.NDArray[Any]]) -> Any:
-    return _labels.unique(np.concatenate(parts))
-
-
-def _check_block_y_type(y: Any) -> None:
-    """scikit-learn's type_of_target error for y_true, per block (labels given)."""
-    if len(y):
-        y_type = _labels.TrueLabels(np.asarray(y)).type_of_target()
-        if y_type not in ("binary", "multiclass"):
-            raise ValueError(f"y type must be 'binary' or 'multiclass', got '{y_type}' instead.")
-
-
-def _tree(parts: list[Any], combine: Callable[[list[Any]], Any]) -> Any:
-    while len(parts) > 1:
-        parts = [
-            dask.delayed(combine)(parts[i : i + _SPLIT_EVERY])
-            for i in range(0, len(parts), _SPLIT_EVERY)
-        ]
-    return parts[0]
 
 
 # --- top_k_accuracy_score and TopKAccuracy.update -------------------------------------------
@@ -182,9 +57,8 @@ def _tree(parts: list[Any], combine: Callable[[list[Any]], Any]) -> Any:
 def _block_accumulator(template: Any, y: Any, s: Any, w: Any, check_type: bool) -> Any:
     apply_worker_thread_budget()
     if check_type:
-        _check_block_y_type(y)
-    acc = copy.deepcopy(template)
-    acc._warned = True  # the k >= n_classes warning is given once, by the caller
+        check_block_y_type(y)
+    acc = copy.deepcopy(template).skip_k_check()  # the k >= n_classes warning: once, by the caller
     return acc.update(y, s, w)
 
 
@@ -265,15 +139,15 @@ def top_k_accuracy_score(
     _param_validation.check_bool(caller, "normalize", normalize)
     _param_validation.check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
     _param_validation.check_arraylike(caller, "labels", labels, allow_none=True)
-    y, s, w = _aligned(y_true, y_score, sample_weight)
-    classes = _classes(y, s, labels)
-    _ranking_metrics.warn_k(ks, _n_score_classes(s))
+    y, s, w = aligned(y_true, y_score, sample_weight)
+    classes = find_classes(y, s, labels)
+    _ranking_metrics.warn_k(ks, n_score_classes(s))
     parts = [
         dask.delayed(_block_accumulator_with_classes)((k, normalize), classes, yb, sb, wb,
                                                        labels is not None)
-        for yb, sb, wb in _row_blocks(y, s, w)
+        for yb, sb, wb in row_blocks(y, s, w)
     ]
-    result = dask.delayed(_accuracy_result)(_tree(parts, _merged_accumulators))
+    result = dask.delayed(_accuracy_result)(tree(parts, _merged_accumulators))
     # A Dask array, not the Delayed itself: dask.compute(delayed, array, delayed) returns its
     # results out of order in dask 2026.8; arrays mixed with arrays do not.
     return da.from_delayed(result, () if scalar else (len(ks),), dtype=np.float64)
@@ -321,27 +195,21 @@ def update(acc: Any, y_true: Any, y_score: Any, sample_weight: Any = None) -> An
     _param_validation.check_arraylike(caller, "y_true", y_true, allow_none=False)
     _param_validation.check_arraylike(caller, "y_score", y_score, allow_none=False)
     _param_validation.check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
-    y, s, w = _aligned(y_true, y_score, sample_weight, min_samples=0)
+    y, s, w = aligned(y_true, y_score, sample_weight, min_samples=0)
     template = copy.deepcopy(acc).reset()
     parts = [
         dask.delayed(_block_accumulator)(template, yb, sb, wb, False)
-        for yb, sb, wb in _row_blocks(y, s, w)
+        for yb, sb, wb in row_blocks(y, s, w)
     ]
     if not parts:
         return acc
-    (batch,) = dask.compute(_tree(parts, _merged_accumulators))
-    if not acc._warned and batch._n_classes is not None:
-        _ranking_metrics.warn_k(acc._ks, batch._n_classes)
+    (batch,) = dask.compute(tree(parts, _merged_accumulators))
+    if not acc.k_checked and batch.n_classes is not None:
+        _ranking_metrics.warn_k(_param_validation.k_values(acc.k)[0], batch.n_classes)
     return acc.merge(batch)
 
 
 # --- true_label_rank ------------------------------------------------------------------------
-
-
-def _block_codes(y: Any, classes: Any) -> Any:
-    yt = _labels.TrueLabels(np.asarray(y))
-    yt.read_integers()
-    return yt.encode_with(classes)
 
 
 def _block_ranks(y: Any, s: npt.NDArray[Any], classes: Any, threshold: float | None) -> Any:
@@ -351,7 +219,7 @@ def _block_ranks(y: Any, s: npt.NDArray[Any], classes: Any, threshold: float | N
     if s.ndim == 1:  # binary: the thresholded prediction, threshold from all the scores
         _metric_inputs.raise_if_nonfinite(s)
         assert threshold is not None  # true_label_rank passes one for 1-D scores
-        return (~_ranking_metrics.binary_hits_k1(s, _block_codes(y, classes), threshold)).astype(np.int64)
+        return (~_ranking_metrics.binary_hits_k1(s, block_codes(y, classes), threshold)).astype(np.int64)
     return _ranking_metrics.true_label_rank(y, s, labels=classes)
 
 
@@ -394,8 +262,8 @@ def true_label_rank(y_true: Any, y_score: Any, *, labels: Any = None) -> da.Arra
     _param_validation.check_arraylike(caller, "y_true", y_true, allow_none=False)
     _param_validation.check_arraylike(caller, "y_score", y_score, allow_none=False)
     _param_validation.check_arraylike(caller, "labels", labels, allow_none=True)
-    y, s, _ = _aligned(y_true, y_score, None)
-    classes = _classes(y, s, labels)
+    y, s, _ = aligned(y_true, y_score, None)
+    classes = find_classes(y, s, labels)
     threshold = _binary_threshold(s) if s.ndim == 1 else None
     score_index = "ij" if s.ndim == 2 else "i"
     return da.blockwise(
@@ -417,8 +285,8 @@ def _block_class_counts(y: Any, s: npt.NDArray[Any], w: Any, classes: Any, ks: S
         zeros = np.zeros(n_classes)
         return {"support": zeros, "hits": [zeros] * len(ks), "binary": [zeros] * 2,
                 "range": (np.inf, -np.inf)}
-    _check_block_y_type(y)
-    codes = _block_codes(y, classes)
+    check_block_y_type(y)
+    codes = block_codes(y, classes)
     weights = None if w is None else np.asarray(w, dtype=np.float64)
 
     def per_class(mask: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.float64]:
@@ -521,14 +389,14 @@ def top_k_accuracy_per_class(
     ks, scalar = _param_validation.parse_k(caller, k)
     _param_validation.check_arraylike(caller, "sample_weight", sample_weight, allow_none=True)
     _param_validation.check_arraylike(caller, "labels", labels, allow_none=True)
-    y, s, w = _aligned(y_true, y_score, sample_weight)
-    classes = _classes(y, s, labels)
-    _ranking_metrics.warn_k(ks, _n_score_classes(s))
+    y, s, w = aligned(y_true, y_score, sample_weight)
+    classes = find_classes(y, s, labels)
+    _ranking_metrics.warn_k(ks, n_score_classes(s))
     parts = [
         dask.delayed(_block_class_counts)(yb, sb, wb, classes, ks)
-        for yb, sb, wb in _row_blocks(y, s, w)
+        for yb, sb, wb in row_blocks(y, s, w)
     ]
-    result = dask.delayed(_per_class_result)(_tree(parts, _summed_counts), ks, scalar, s.ndim == 1)
-    n_classes = _n_score_classes(s)
+    result = dask.delayed(_per_class_result)(tree(parts, _summed_counts), ks, scalar, s.ndim == 1)
+    n_classes = n_score_classes(s)
     shape = (n_classes,) if scalar else (len(ks), n_classes)
     return da.from_delayed(result, shape, dtype=np.float64)
