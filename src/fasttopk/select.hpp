@@ -19,6 +19,7 @@
 // integers (see Packed in order.hpp), so every comparison is one integer compare.
 #pragma once
 #include <algorithm>
+#include <vector>
 
 #include "fasttopk/half.hpp"
 #include "fasttopk/order.hpp"
@@ -98,41 +99,50 @@ void select_largest(Item* items, index_t n, index_t k, Item* spare) {
     std::copy(spare, spare + need, items + taken);
 }
 
-// Sorts items into descending order of their bytes [first_byte, sizeof(Item)), stably: LSD
-// radix on bytes, every byte counted in one pass first; a byte the items all share (such as
-// the high bytes of small column numbers) costs no move. first_byte = 0 orders whole items;
-// the key bytes alone keep items of equal keys in the order they come. `spare` holds n items.
-template <class Item>
-void radix_sort_descending(Item* items, index_t n, Item* spare, int first_byte) {
-    constexpr int n_bytes = int(sizeof(Item));
-    index_t count[n_bytes][256] = {};
-    for (index_t i = 0; i < n; ++i) {
-        const Item flipped = ~items[i];  // ~: descending
-        for (int byte = first_byte; byte < n_bytes; ++byte) ++count[byte][std::uint8_t(flipped >> (8 * byte))];
-    }
+// Stable sort into descending order of the high `key_bits` bits of each item, DigitBits a
+// pass, every digit counted in one pass first; a digit the items all share costs no move.
+// `spare` holds n items.
+template <int DigitBits, class Item>
+void radix_sort_digits_descending(Item* items, index_t n, Item* spare, int key_bits) {
+    constexpr int radix = 1 << DigitBits;
+    const int n_digits = (key_bits + DigitBits - 1) / DigitBits;
+    const int low = int(8 * sizeof(Item)) - key_bits;  // the first key bit
+    std::vector<index_t> counts(std::size_t(n_digits) * radix, 0);
+    auto digit = [&](Item item, int d) {
+        return int(std::uint32_t(~item >> (low + d * DigitBits)) & (radix - 1));  // ~: descending
+    };
+    for (index_t i = 0; i < n; ++i)
+        for (int d = 0; d < n_digits; ++d) ++counts[std::size_t(d) * radix + digit(items[i], d)];
     Item* src = items;
     Item* dst = spare;
-    for (int byte = first_byte; byte < n_bytes; ++byte) {
-        const int shift = 8 * byte;
-        index_t* c = count[byte];
-        if (c[std::uint8_t(~src[0] >> shift)] == n) continue;
+    for (int d = 0; d < n_digits; ++d) {
+        index_t* c = counts.data() + std::size_t(d) * radix;
+        if (c[digit(src[0], d)] == n) continue;
         index_t at = 0;
-        for (int b = 0; b < 256; ++b) {
+        for (int b = 0; b < radix; ++b) {
             const index_t here = c[b];
             c[b] = at;
             at += here;
         }
-        for (index_t i = 0; i < n; ++i) dst[c[std::uint8_t(~src[i] >> shift)]++] = src[i];
+        for (index_t i = 0; i < n; ++i) dst[c[digit(src[i], d)]++] = src[i];
         std::swap(src, dst);
     }
     if (src != items) std::copy(src, src + n, items);
+}
+
+// 11-bit digits for many items (3 passes for a 32-bit key instead of 4; 2048 counters stay in
+// L1), bytes for fewer, where the counters' set-up would outweigh the saved pass.
+template <class Item>
+void radix_sort_keys_descending(Item* items, index_t n, Item* spare, int key_bits) {
+    if (n >= 16384) radix_sort_digits_descending<11>(items, n, spare, key_bits);
+    else radix_sort_digits_descending<8>(items, n, spare, key_bits);
 }
 
 // Sorts items (all distinct) into descending order; std::sort for few.
 template <class Item>
 void sort_descending(Item* items, index_t n, Item* spare) {
     if (n < 256) std::sort(items, items + n, RanksBefore<Item>{});
-    else radix_sort_descending(items, n, spare, 0);
+    else radix_sort_keys_descending(items, n, spare, int(8 * sizeof(Item)));
 }
 
 // The k-th largest of items[0, n) (distinct), leaving them as they are: MSD radix on bytes,
@@ -248,7 +258,7 @@ struct TopKRowSelector {
                     kept += item >= threshold;
                 }
             }
-            if (sorted) radix_sort_descending(buf, k, spare.get(), P::index_bits / 8);
+            if (sorted) radix_sort_keys_descending(buf, k, spare.get(), int(8 * sizeof(Item)) - P::index_bits);
         } else {
             select_largest(buf, size, k, spare.get());
             if (sorted) sort_descending(buf, k, spare.get());
