@@ -39,13 +39,16 @@ inline batch<float, A> exp_nonpositive(batch<float, A> x) {
     using F = batch<float, A>;
     using I = batch<std::int32_t, A>;
     const F log2e(1.44269504088896341f);
-    // maxps returns its second operand when either is NaN: NaN stays NaN (NEON's max too).
-    const F xc = xsimd::max(F(-104.0f), x);
+    // exp is 0 in float below -104. Those lanes (-inf padding, masked logits) are computed on 0
+    // and zeroed at the end rather than clamped: scaling them to 0 would underflow, which Intel
+    // cores resolve with a microcode assist per instruction. NaN fails the test and stays NaN.
+    const auto below = x < F(-104.0f);
+    const F xc = xsimd::select(below, F(0.0f), x);
 #if defined(__AVX512F__)
     if constexpr (std::is_same_v<typename F::register_type, __m512>) {
         // One instruction multiplies by 2^k, rounding once, underflow to 0 included.
         const F k = F(_mm512_roundscale_ps(xc * log2e, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        return F(_mm512_scalef_ps(exp_reduced<A>(xc, k), k));
+        return xsimd::select(below, F(0.0f), F(_mm512_scalef_ps(exp_reduced<A>(xc, k), k)));
     }
 #endif
     const F round_magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
@@ -59,7 +62,7 @@ inline batch<float, A> exp_nonpositive(batch<float, A> x) {
     const I k2 = k_int - k1;
     const F two_k1 = xsimd::bitwise_cast<F>((k1 + I(127)) << 23);
     const F two_k2 = xsimd::bitwise_cast<F>((k2 + I(127)) << 23);
-    return (exp_reduced<A>(xc, k) * two_k1) * two_k2;
+    return xsimd::select(below, F(0.0f), (exp_reduced<A>(xc, k) * two_k1) * two_k2);
 }
 
 // exp for double batches: k = round(x / ln2) and r = x - k ln2 (Cody-Waite) outside, xsimd's
@@ -73,9 +76,11 @@ inline batch<double, A> exp_double(batch<double, A> x) {
     using I = batch<std::int64_t, A>;
     const F xc = xsimd::min(F(710.0), xsimd::max(F(-746.0), x));
     // NaN lanes go through as 0 and come back at the end: xsimd::exp (and, on SSE2, floor)
-    // convert to int64 inside, which is undefined for NaN.
+    // convert to int64 inside, which is undefined for NaN. So do the lanes below -746, where
+    // exp is 0: scaling them to 0 would underflow (a microcode assist on Intel).
     const auto nan = xsimd::isnan(xc);
-    const F xs = xsimd::select(nan, F(0.0), xc);
+    const auto below = x < F(-746.0);
+    const F xs = xsimd::select(nan || below, F(0.0), xc);
     const F k = xsimd::nearbyint(xs * F(1.4426950408889634));
     F r = xsimd::fnma(k, F(6.93145751953125e-1), xs);
     r = xsimd::fnma(k, F(1.42860682030941723212e-6), r);
@@ -88,7 +93,7 @@ inline batch<double, A> exp_double(batch<double, A> x) {
     const I magic_bits = xsimd::bitwise_cast<I>(magic);
     const F two_k1 = xsimd::bitwise_cast<F>((xsimd::bitwise_cast<I>(k1 + F(1023.0) + magic) - magic_bits) << 52);
     const F two_k2 = xsimd::bitwise_cast<F>((xsimd::bitwise_cast<I>(k2 + F(1023.0) + magic) - magic_bits) << 52);
-    return xsimd::select(nan, xc, (xsimd::exp(r) * two_k1) * two_k2);
+    return xsimd::select(below, F(0.0), xsimd::select(nan, xc, (xsimd::exp(r) * two_k1) * two_k2));
 }
 
 // exp(d) where d = x - shift: the fast form when the shift is the row's maximum (so d <= 0 or
@@ -249,8 +254,14 @@ void softmax_row(const T* x, index_t n, T* out, V* staged) {
     }
 }
 
+// Rows of up to short_row_max elements: several rows at a time (softmax_short.hpp).
+template <class A, class T>
+void softmax_short_rows(Rows<const T> x, bool log, Rows<T> out);
+constexpr index_t softmax_short_row_max = 64;
+
 template <class A, class T>
 void softmax_rows(Rows<const T> x, bool log, Rows<T> out) {
+    if (x.n_cols >= 1 && x.n_cols <= softmax_short_row_max) return softmax_short_rows<A>(x, log, out);
     // Half precision: one row of float exponentials, reused for every row of this range.
     Scratch<value_t<T>> staged(is_half_v<T> && !log ? x.n_cols : 0);
     for (index_t r = 0; r < x.n_rows; ++r) {
@@ -261,3 +272,5 @@ void softmax_rows(Rows<const T> x, bool log, Rows<T> out) {
 }
 
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE
+
+#include "fasttopk/softmax_short.hpp"
