@@ -51,13 +51,24 @@ inline void softmax_tile(batch<V, A>* columns, index_t n) {
     using B = batch<V, A>;
     constexpr index_t width = B::size;
     // The maximum; NaN lanes may or may not win, the sum turns NaN either way (as SciPy's).
-    B m = columns[0];
-    for (index_t j = 1; j < n; ++j) m = xsimd::max(m, columns[j]);
+    // And the minimum: when no x - max(x) of the tile lies below -87, every exp is normal
+    // (the usual case for logits) and takes one scaling instead of two.
+    B m = columns[0], lowest = columns[0];
+    for (index_t j = 1; j < n; ++j) {
+        m = xsimd::max(m, columns[j]);
+        lowest = xsimd::min(lowest, columns[j]);
+    }
+    const bool exps_normal = std::is_same_v<V, float> && xsimd::all(lowest - m >= B(V(-87)));
+    // exp(x - shift) where shift = max(x): the exp of softmax.hpp, same bits either way.
+    auto exp_below_max = [exps_normal](B d) {
+        if constexpr (std::is_same_v<V, float>) {
+            if (exps_normal) return exp_nonpositive_normal<A>(d);
+        }
+        return exp_shifted<A>(d, true);
+    };
 
     if constexpr (!Log) {
-        // x - max(x) <= 0 (or NaN): the exp of softmax.hpp, with no lanes below -104 reaching
-        // the denormal scaling.
-        for (index_t j = 0; j < n; ++j) columns[j] = exp_shifted<A>(columns[j] - m, true);
+        for (index_t j = 0; j < n; ++j) columns[j] = exp_below_max(columns[j] - m);
         const B scale = B(V(1)) / pairwise_column_sum(columns, n);
         for (index_t j = 0; j < n; ++j) columns[j] = columns[j] * scale;
     } else {
@@ -73,7 +84,7 @@ inline void softmax_tile(batch<V, A>* columns, index_t n) {
         B exps[short_row_max];
         for (index_t j = 0; j < n; ++j) {
             const B d = columns[j] - shift;
-            B e = exp_shifted<A>(d, true);
+            B e = exp_below_max(d);
             if (!all_finite) e = xsimd::select(max_finite, e, exp_shifted<A>(d, false));
             const auto is_shift = d == B(V(0));
             at_shift = at_shift + xsimd::select(is_shift, B(V(1)), B(V(0)));
