@@ -92,12 +92,18 @@ inline void softmax_tile(batch<V, A>* columns, index_t n) {
             columns[j] = d;
         }
         const B rest = pairwise_column_sum(exps, n);
+        // log(sum) in double, vectorised: log1p((count - 1) + rest) where the shift is the row's
+        // maximum (count >= 1); elsewhere count is 0 and rest is 0, inf or NaN, for which
+        // log1p(rest - 1) = log(rest) exactly.
+        using D = batch<double, A>;
         alignas(64) V count_lanes[width], rest_lanes[width], log_lanes[width];
         at_shift.store_aligned(count_lanes);
         rest.store_aligned(rest_lanes);
-        for (index_t i = 0; i < width; ++i) {
-            const double count = count_lanes[i], total = rest_lanes[i];
-            log_lanes[i] = V(count >= 1.0 ? std::log1p((count - 1.0) + total) : std::log(total));
+        for (index_t i = 0; i < width; i += index_t(D::size)) {
+            const D count = D::load_unaligned(count_lanes + i), total = D::load_unaligned(rest_lanes + i);
+            const D arg = xsimd::select(count >= D(1.0), (count - D(1.0)) + total, total - D(1.0));
+            // A NaN argument passes as it is (xsimd's log1p would set every payload bit).
+            xsimd::select(xsimd::isnan(arg), arg, xsimd::log1p(arg)).store_unaligned(log_lanes + i);
         }
         const B log_sum = B::load_aligned(log_lanes);
         for (index_t j = 0; j < n; ++j) columns[j] = columns[j] - log_sum;
