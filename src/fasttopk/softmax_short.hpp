@@ -113,60 +113,15 @@ inline void softmax_tile(batch<V, A>* columns, index_t n) {
 // softmax (log_softmax with Log) of rows of 1..short_row_max elements.
 template <bool Log, class A, class T>
 void softmax_short_rows_impl(Rows<const T> x, Rows<T> out) {
-    using V = value_t<T>;
-    using B = batch<V, A>;
+    using B = batch<value_t<T>, A>;
     constexpr index_t width = B::size;
-    const index_t n = x.n_cols;
     B columns[short_row_max];
-    if (n < width) {
-        // Rows narrower than a register: transposed through a small tile in memory.
-        alignas(64) V tile[width * width];
-        for (index_t r0 = 0; r0 < x.n_rows; r0 += width) {
-            const index_t rows_here = std::min(width, x.n_rows - r0);
-            for (index_t i = 0; i < rows_here; ++i) {
-                const T* src = x.row(r0 + i);
-                for (index_t j = 0; j < n; ++j) tile[j * width + i] = to_value(src[j]);
-            }
-            for (index_t i = rows_here; i < width; ++i)
-                for (index_t j = 0; j < n; ++j) tile[j * width + i] = V(0);  // exp(0 - 0) = 1: no denormals
-            for (index_t j = 0; j < n; ++j) columns[j] = B::load_aligned(tile + j * width);
-            softmax_tile<Log, A>(columns, n);
-            for (index_t j = 0; j < n; ++j) columns[j].store_aligned(tile + j * width);
-            // The whole tile has been read, so out may alias x.
-            for (index_t i = 0; i < rows_here; ++i) {
-                T* dst = out.row(r0 + i);
-                for (index_t j = 0; j < n; ++j) dst[j] = from_value<T>(tile[j * width + i]);
-            }
-        }
-        return;
-    }
-    // Blocks of width columns at 0, width, 2 width, ... and, if n is not a multiple of width, one
-    // more ending at column n (its first columns repeat the previous block's: same values).
-    const index_t n_whole = n / width;
-    const bool overlapping_last = n % width != 0;
-    auto block_start = [&](index_t b) { return b < n_whole ? b * width : n - width; };
-    const index_t n_blocks = n_whole + (overlapping_last ? 1 : 0);
     for (index_t r0 = 0; r0 < x.n_rows; r0 += width) {
         const index_t rows_here = std::min(width, x.n_rows - r0);
-        for (index_t b = 0; b < n_blocks; ++b) {
-            const index_t c0 = block_start(b);
-            B* block = columns + c0;
-            B rows_block[width];
-            for (index_t i = 0; i < rows_here; ++i) rows_block[i] = load_values<A>(x.row(r0 + i) + c0);
-            for (index_t i = rows_here; i < width; ++i) rows_block[i] = B(V(0));  // exp(0 - 0) = 1
-            transpose_square<V, A>(rows_block);
-            for (index_t j = 0; j < width; ++j) block[j] = rows_block[j];
-        }
-        softmax_tile<Log, A>(columns, n);
-        // Every row of the tile has been read, so out may alias x; the overlapping block stores
-        // the same values twice.
-        for (index_t b = 0; b < n_blocks; ++b) {
-            const index_t c0 = block_start(b);
-            B rows_block[width];
-            for (index_t j = 0; j < width; ++j) rows_block[j] = columns[c0 + j];
-            transpose_square<V, A>(rows_block);
-            for (index_t i = 0; i < rows_here; ++i) store_values<A>(out.row(r0 + i) + c0, rows_block[i]);
-        }
+        load_tile_columns<A>(x, r0, rows_here, columns);
+        softmax_tile<Log, A>(columns, x.n_cols);
+        // Every row of the tile has been read, so out may alias x.
+        store_tile_columns<A>(columns, out, r0, rows_here);
     }
 }
 

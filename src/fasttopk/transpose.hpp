@@ -1,8 +1,9 @@
-// In-register transpose of a square block: `width` registers of `width` lanes, register i
-// lane j <-> register j lane i. The short-row kernels use it to turn `width` rows into column
-// registers (one row per lane) and back.
+// Tiles of short rows as column registers: `width` rows (one per lane) of n elements become n
+// registers, register j holding element j of every row, so that the short-row kernels reduce
+// vertically. Blocks of width x width are transposed in registers (rows narrower than a
+// register go through memory).
 #pragma once
-#include "fasttopk/simd.hpp"
+#include "fasttopk/half.hpp"
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
@@ -58,6 +59,66 @@ inline void transpose_square(batch<T, A>* regs) {
         alignas(64) T column[width];
         for (index_t j = 0; j < width; ++j) column[j] = block[j * width + i];
         regs[i] = B::load_aligned(column);
+    }
+}
+
+// Where the width x width blocks covering a row of n >= width elements start: every whole
+// block, then, if n is not a multiple of width, one ending at column n (its first columns
+// repeat the previous block's, with the same values).
+inline index_t tile_block_count(index_t n, index_t width) { return (n + width - 1) / width; }
+inline index_t tile_block_start(index_t b, index_t n, index_t width) { return (b + 1) * width <= n ? b * width : n - width; }
+
+// Rows r0 .. r0 + rows_here of x (rows_here <= width) into x.n_cols column registers. Lanes
+// past rows_here hold 0 (whose exp is a plain 1: no denormals).
+template <class A, class T>
+inline void load_tile_columns(Rows<const T> x, index_t r0, index_t rows_here, batch<value_t<T>, A>* columns) {
+    using V = value_t<T>;
+    using B = batch<V, A>;
+    constexpr index_t width = B::size;
+    const index_t n = x.n_cols;
+    if (n < width) {
+        alignas(64) V tile[width * width];
+        for (index_t i = 0; i < rows_here; ++i) {
+            const T* src = x.row(r0 + i);
+            for (index_t j = 0; j < n; ++j) tile[j * width + i] = to_value(src[j]);
+        }
+        for (index_t i = rows_here; i < width; ++i)
+            for (index_t j = 0; j < n; ++j) tile[j * width + i] = V(0);
+        for (index_t j = 0; j < n; ++j) columns[j] = B::load_aligned(tile + j * width);
+        return;
+    }
+    for (index_t b = 0; b < tile_block_count(n, width); ++b) {
+        const index_t c0 = tile_block_start(b, n, width);
+        B block[width];
+        for (index_t i = 0; i < rows_here; ++i) block[i] = load_values<A>(x.row(r0 + i) + c0);
+        for (index_t i = rows_here; i < width; ++i) block[i] = B(V(0));
+        transpose_square<V, A>(block);
+        for (index_t j = 0; j < width; ++j) columns[c0 + j] = block[j];
+    }
+}
+
+// The inverse: n column registers into rows r0 .. r0 + rows_here of out.
+template <class A, class T>
+inline void store_tile_columns(const batch<value_t<T>, A>* columns, Rows<T> out, index_t r0, index_t rows_here) {
+    using V = value_t<T>;
+    using B = batch<V, A>;
+    constexpr index_t width = B::size;
+    const index_t n = out.n_cols;
+    if (n < width) {
+        alignas(64) V tile[width * width];
+        for (index_t j = 0; j < n; ++j) columns[j].store_aligned(tile + j * width);
+        for (index_t i = 0; i < rows_here; ++i) {
+            T* dst = out.row(r0 + i);
+            for (index_t j = 0; j < n; ++j) dst[j] = from_value<T>(tile[j * width + i]);
+        }
+        return;
+    }
+    for (index_t b = 0; b < tile_block_count(n, width); ++b) {
+        const index_t c0 = tile_block_start(b, n, width);
+        B block[width];
+        for (index_t j = 0; j < width; ++j) block[j] = columns[c0 + j];
+        transpose_square<V, A>(block);
+        for (index_t i = 0; i < rows_here; ++i) store_values<A>(out.row(r0 + i) + c0, block[i]);
     }
 }
 

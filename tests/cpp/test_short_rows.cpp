@@ -1,6 +1,8 @@
-// The short-row softmax (n_classes <= 64, softmax_short.hpp), which works on a tile of rows at
-// a time: a row's result must not depend on which rows share its tile, where in the tile it
-// lies, or the strides of input and output; and it must agree across the ISAs with FMA.
+// The short-row softmax and argmax/argmin (n_classes <= 64, softmax_short.hpp and
+// argmax_short.hpp), which work on a tile of rows at a time: a row's result must not depend on
+// which rows share its tile, where in the tile it lies, or the strides of input and output;
+// softmax must agree across the ISAs with FMA. (Against the references: test_topk_softmax.cpp
+// and test_argmax_rank.cpp, on every length 1..70.)
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -60,6 +62,34 @@ TEST_CASE_TEMPLATE("short-row softmax: each row as if alone, in any tile positio
                             CHECK_MESSAGE(same_row_bits(all.row(r), results.front().row(r), n),
                                           where<T>(table, rows[std::size_t(r)].name, n, std::string(kind) + ": differs across ISAs"));
                     results.push_back(std::move(all));
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE_TEMPLATE("short-row argmax/argmin: the reference's index in any tile position and stride", T, float, double) {
+    for (index_t n = 1; n <= 70; ++n) {
+        auto rows = hostile_rows<T>(n, 21);
+        const auto more = hostile_rows<T>(n, 22);
+        rows.insert(rows.end(), more.rbegin(), more.rend());
+        Matrix<T> x(index_t(rows.size()), n, 5);
+        for (index_t r = 0; r < x.n_rows(); ++r)
+            for (index_t j = 0; j < n; ++j) x.at(r, j) = rows[std::size_t(r)].values[std::size_t(j)];
+        for (const bool find_min : {false, true}) {
+            for (const KernelTable* table : tested_tables()) {
+                for (const index_t first : {index_t(0), index_t(1), index_t(3)}) {  // rows move between lanes
+                    std::vector<index_t> got(std::size_t(x.n_rows() - first), -1);
+                    table->of<T>().arg_reduce(x.const_rows().slice(first, x.n_rows()), find_min, got.data());
+                    for (index_t r = first; r < x.n_rows(); ++r) {
+                        const auto& row = rows[std::size_t(r)].values;
+                        const index_t expected =
+                            reference_arg_extreme<T>(n, find_min, [&](index_t j) { return row[std::size_t(j)]; });
+                        CHECK_MESSAGE(got[std::size_t(r - first)] == expected,
+                                      where<T>(table, rows[std::size_t(r)].name, n, find_min ? "argmin" : "argmax")
+                                          << " from row " << first << ": got " << got[std::size_t(r - first)]
+                                          << ", expected " << expected << " in " << show_row(row.data(), n));
+                    }
                 }
             }
         }
