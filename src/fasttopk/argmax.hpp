@@ -113,8 +113,20 @@ index_t arg_extreme_row(const T* row, index_t n) {
     return best_end - width + lowest_bit(mask_bits(load_values<A>(row + best_end - width) == wanted));
 }
 
+// Float rows of up to short_arg_row_max elements: a tile of rows at a time (argmax_short.hpp).
+constexpr index_t short_arg_row_max = 64;
+template <bool FindMin, class A, class T>
+void arg_extreme_short_rows(Rows<const T> x, index_t* out);
+
 template <class A, class T>
 void arg_reduce_rows(Rows<const T> x, bool find_min, index_t* out) {
+    if constexpr (std::is_floating_point_v<value_t<T>>) {
+        if (x.n_cols >= 1 && x.n_cols <= short_arg_row_max) {
+            if (find_min) arg_extreme_short_rows<true, A>(x, out);
+            else arg_extreme_short_rows<false, A>(x, out);
+            return;
+        }
+    }
     for (index_t r = 0; r < x.n_rows; ++r) {
         if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
         out[r] = find_min ? arg_extreme_row<true, A>(x.row(r), x.n_cols)
@@ -190,3 +202,5 @@ void arg_reduce_columns(Rows<const T> x, bool find_min, index_t* out) {
 }
 
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE
+
+#include "fasttopk/argmax_short.hpp"

@@ -31,35 +31,54 @@ inline batch<float, A> exp_reduced(batch<float, A> x, batch<float, A> k) {
 
 // exp for float batches whose lanes are <= 0 or NaN (x - max(x)): as xsimd::exp, but 2^k is
 // built directly and the overflow test is dropped, since x <= 0 cannot overflow. Every ISA
-// computes the same bits (those with FMA; SSE2 emulates fma with two roundings): x is raised to
-// -104 (exp is 0 below it in float), k = round(x * log2e) from the rounded product, and the
-// result p * 2^k is rounded once, into the denormals too, as SciPy's exp does.
+// computes the same bits (those with FMA; SSE2 emulates fma with two roundings): k = round(x *
+// log2e) from the rounded product, and the result p * 2^k is rounded once, into the denormals
+// too, as SciPy's exp does. exp is 0 in float below -104 (k < -150).
 template <class A>
 inline batch<float, A> exp_nonpositive(batch<float, A> x) {
     using F = batch<float, A>;
     using I = batch<std::int32_t, A>;
     const F log2e(1.44269504088896341f);
-    // maxps returns its second operand when either is NaN: NaN stays NaN (NEON's max too).
-    const F xc = xsimd::max(F(-104.0f), x);
 #if defined(__AVX512F__)
     if constexpr (std::is_same_v<typename F::register_type, __m512>) {
+        // Lanes below -104 (-inf padding, masked logits) are computed on 0 and zeroed: scaling
+        // them to 0 would underflow, which Intel cores resolve with a microcode assist.
+        const auto below = x < F(-104.0f);
+        const F xc = xsimd::select(below, F(0.0f), x);
         // One instruction multiplies by 2^k, rounding once, underflow to 0 included.
         const F k = F(_mm512_roundscale_ps(xc * log2e, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        return F(_mm512_scalef_ps(exp_reduced<A>(xc, k), k));
+        return xsimd::select(below, F(0.0f), F(_mm512_scalef_ps(exp_reduced<A>(xc, k), k)));
     }
 #endif
+    // Clamped where k = -254 (NaN stays NaN: maxps returns its second operand, NEON's max
+    // too): there 2^k1 = 2^k2 = 0 below, so -inf lanes give 0 by a multiplication by 0 and not
+    // by an underflow (a microcode assist on Intel). Results below 2^-150 round to 0 either way.
+    const F xc = xsimd::max(F(-176.059f), x);  // -254 ln 2, rounded up
     const F round_magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
     const F z = xc * log2e + round_magic;  // not fused: the product is rounded first, as above
     const F k = z - round_magic;
-    // z's low mantissa bits hold k in [-150, 0]. 2^k may be denormal, so it is applied in two
-    // normal factors 2^k1 * 2^k2 (k1 = floor(k / 2)): p * 2^k1 is exact, the second product
-    // rounds once.
+    // z's low mantissa bits hold k in [-254, 0]. 2^k may be denormal, so it is applied in two
+    // factors 2^k1 * 2^k2 (k1 = floor(k / 2)), normal or 0 (k1 = -127): p * 2^k1 is exact, the
+    // second product rounds once.
     const I k_int = xsimd::bitwise_cast<I>(z) - I(0x4B400000);
     const I k1 = k_int >> 1;
     const I k2 = k_int - k1;
     const F two_k1 = xsimd::bitwise_cast<F>((k1 + I(127)) << 23);
     const F two_k2 = xsimd::bitwise_cast<F>((k2 + I(127)) << 23);
     return (exp_reduced<A>(xc, k) * two_k1) * two_k2;
+}
+
+// exp_nonpositive for lanes known to lie in [-87, 0] (or NaN), whose results are normal: one
+// exact scaling by 2^k instead of two, the same bits.
+template <class A>
+inline batch<float, A> exp_nonpositive_normal(batch<float, A> x) {
+    using F = batch<float, A>;
+    using I = batch<std::int32_t, A>;
+    const F round_magic(12582912.0f);
+    const F z = x * F(1.44269504088896341f) + round_magic;
+    const F k = z - round_magic;
+    const I k_int = xsimd::bitwise_cast<I>(z) - I(0x4B400000);  // in [-126, 0]
+    return exp_reduced<A>(x, k) * xsimd::bitwise_cast<F>((k_int + I(127)) << 23);
 }
 
 // exp for double batches: k = round(x / ln2) and r = x - k ln2 (Cody-Waite) outside, xsimd's
@@ -73,9 +92,11 @@ inline batch<double, A> exp_double(batch<double, A> x) {
     using I = batch<std::int64_t, A>;
     const F xc = xsimd::min(F(710.0), xsimd::max(F(-746.0), x));
     // NaN lanes go through as 0 and come back at the end: xsimd::exp (and, on SSE2, floor)
-    // convert to int64 inside, which is undefined for NaN.
+    // convert to int64 inside, which is undefined for NaN. So do the lanes below -746, where
+    // exp is 0: scaling them to 0 would underflow (a microcode assist on Intel).
     const auto nan = xsimd::isnan(xc);
-    const F xs = xsimd::select(nan, F(0.0), xc);
+    const auto below = x < F(-746.0);
+    const F xs = xsimd::select(nan || below, F(0.0), xc);
     const F k = xsimd::nearbyint(xs * F(1.4426950408889634));
     F r = xsimd::fnma(k, F(6.93145751953125e-1), xs);
     r = xsimd::fnma(k, F(1.42860682030941723212e-6), r);
@@ -88,7 +109,7 @@ inline batch<double, A> exp_double(batch<double, A> x) {
     const I magic_bits = xsimd::bitwise_cast<I>(magic);
     const F two_k1 = xsimd::bitwise_cast<F>((xsimd::bitwise_cast<I>(k1 + F(1023.0) + magic) - magic_bits) << 52);
     const F two_k2 = xsimd::bitwise_cast<F>((xsimd::bitwise_cast<I>(k2 + F(1023.0) + magic) - magic_bits) << 52);
-    return xsimd::select(nan, xc, (xsimd::exp(r) * two_k1) * two_k2);
+    return xsimd::select(below, F(0.0), xsimd::select(nan, xc, (xsimd::exp(r) * two_k1) * two_k2));
 }
 
 // exp(d) where d = x - shift: the fast form when the shift is the row's maximum (so d <= 0 or
@@ -249,8 +270,14 @@ void softmax_row(const T* x, index_t n, T* out, V* staged) {
     }
 }
 
+// Rows of up to short_row_max elements: several rows at a time (softmax_short.hpp).
+template <class A, class T>
+void softmax_short_rows(Rows<const T> x, bool log, Rows<T> out);
+constexpr index_t softmax_short_row_max = 64;
+
 template <class A, class T>
 void softmax_rows(Rows<const T> x, bool log, Rows<T> out) {
+    if (x.n_cols >= 1 && x.n_cols <= softmax_short_row_max) return softmax_short_rows<A>(x, log, out);
     // Half precision: one row of float exponentials, reused for every row of this range.
     Scratch<value_t<T>> staged(is_half_v<T> && !log ? x.n_cols : 0);
     for (index_t r = 0; r < x.n_rows; ++r) {
@@ -261,3 +288,5 @@ void softmax_rows(Rows<const T> x, bool log, Rows<T> out) {
 }
 
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE
+
+#include "fasttopk/softmax_short.hpp"

@@ -1,0 +1,125 @@
+// Tiles of short rows as column registers: `width` rows (one per lane) of n elements become n
+// registers, register j holding element j of every row, so that the short-row kernels reduce
+// vertically. Blocks of width x width are transposed in registers (rows narrower than a
+// register go through memory).
+#pragma once
+#include "fasttopk/half.hpp"
+
+namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
+
+template <class T, class A>
+inline void transpose_square(batch<T, A>* regs) {
+    using B = batch<T, A>;
+    using R [[maybe_unused]] = typename B::register_type;
+    constexpr index_t width = B::size;
+#if defined(__AVX__)
+    if constexpr (std::is_same_v<R, __m256>) {  // 8 x 8 floats: unpack, shuffle, swap halves
+        __m256 t[8], u[8];
+        for (int i = 0; i < 4; ++i) {
+            t[2 * i] = _mm256_unpacklo_ps(regs[2 * i], regs[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_ps(regs[2 * i], regs[2 * i + 1]);
+        }
+        for (int i = 0; i < 2; ++i) {
+            u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+            u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+            u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+            u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+        }
+        for (int i = 0; i < 4; ++i) {
+            regs[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+            regs[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+        }
+        return;
+    } else if constexpr (std::is_same_v<R, __m256d>) {  // 4 x 4 doubles
+        const __m256d t0 = _mm256_unpacklo_pd(regs[0], regs[1]), t1 = _mm256_unpackhi_pd(regs[0], regs[1]);
+        const __m256d t2 = _mm256_unpacklo_pd(regs[2], regs[3]), t3 = _mm256_unpackhi_pd(regs[2], regs[3]);
+        regs[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+        regs[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+        regs[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+        regs[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+        return;
+    }
+#endif
+#if defined(__SSE2__)
+    if constexpr (std::is_same_v<R, __m128>) {  // 4 x 4 floats
+        __m128 r0 = regs[0], r1 = regs[1], r2 = regs[2], r3 = regs[3];
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        regs[0] = r0, regs[1] = r1, regs[2] = r2, regs[3] = r3;
+        return;
+    } else if constexpr (std::is_same_v<R, __m128d>) {  // 2 x 2 doubles
+        const __m128d lo = _mm_unpacklo_pd(regs[0], regs[1]), hi = _mm_unpackhi_pd(regs[0], regs[1]);
+        regs[0] = lo, regs[1] = hi;
+        return;
+    }
+#endif
+    // Elsewhere (AVX-512, NEON) through memory: correct, if slower than shuffles.
+    alignas(64) T block[width * width];
+    for (index_t i = 0; i < width; ++i) regs[i].store_aligned(block + i * width);
+    for (index_t i = 0; i < width; ++i) {
+        alignas(64) T column[width];
+        for (index_t j = 0; j < width; ++j) column[j] = block[j * width + i];
+        regs[i] = B::load_aligned(column);
+    }
+}
+
+// Where the width x width blocks covering a row of n >= width elements start: every whole
+// block, then, if n is not a multiple of width, one ending at column n (its first columns
+// repeat the previous block's, with the same values).
+inline index_t tile_block_count(index_t n, index_t width) { return (n + width - 1) / width; }
+inline index_t tile_block_start(index_t b, index_t n, index_t width) { return (b + 1) * width <= n ? b * width : n - width; }
+
+// Rows r0 .. r0 + rows_here of x (rows_here <= width) into x.n_cols column registers. Lanes
+// past rows_here hold 0 (whose exp is a plain 1: no denormals).
+template <class A, class T>
+inline void load_tile_columns(Rows<const T> x, index_t r0, index_t rows_here, batch<value_t<T>, A>* columns) {
+    using V = value_t<T>;
+    using B = batch<V, A>;
+    constexpr index_t width = B::size;
+    const index_t n = x.n_cols;
+    if (n < width) {
+        alignas(64) V tile[width * width];
+        for (index_t i = 0; i < rows_here; ++i) {
+            const T* src = x.row(r0 + i);
+            for (index_t j = 0; j < n; ++j) tile[j * width + i] = to_value(src[j]);
+        }
+        for (index_t i = rows_here; i < width; ++i)
+            for (index_t j = 0; j < n; ++j) tile[j * width + i] = V(0);
+        for (index_t j = 0; j < n; ++j) columns[j] = B::load_aligned(tile + j * width);
+        return;
+    }
+    for (index_t b = 0; b < tile_block_count(n, width); ++b) {
+        const index_t c0 = tile_block_start(b, n, width);
+        B block[width];
+        for (index_t i = 0; i < rows_here; ++i) block[i] = load_values<A>(x.row(r0 + i) + c0);
+        for (index_t i = rows_here; i < width; ++i) block[i] = B(V(0));
+        transpose_square<V, A>(block);
+        for (index_t j = 0; j < width; ++j) columns[c0 + j] = block[j];
+    }
+}
+
+// The inverse: n column registers into rows r0 .. r0 + rows_here of out.
+template <class A, class T>
+inline void store_tile_columns(const batch<value_t<T>, A>* columns, Rows<T> out, index_t r0, index_t rows_here) {
+    using V = value_t<T>;
+    using B = batch<V, A>;
+    constexpr index_t width = B::size;
+    const index_t n = out.n_cols;
+    if (n < width) {
+        alignas(64) V tile[width * width];
+        for (index_t j = 0; j < n; ++j) columns[j].store_aligned(tile + j * width);
+        for (index_t i = 0; i < rows_here; ++i) {
+            T* dst = out.row(r0 + i);
+            for (index_t j = 0; j < n; ++j) dst[j] = from_value<T>(tile[j * width + i]);
+        }
+        return;
+    }
+    for (index_t b = 0; b < tile_block_count(n, width); ++b) {
+        const index_t c0 = tile_block_start(b, n, width);
+        B block[width];
+        for (index_t j = 0; j < width; ++j) block[j] = columns[c0 + j];
+        transpose_square<V, A>(block);
+        for (index_t i = 0; i < rows_here; ++i) store_values<A>(out.row(r0 + i) + c0, block[i]);
+    }
+}
+
+}  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE
