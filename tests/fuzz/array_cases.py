@@ -237,34 +237,39 @@ def _softmax_reference(x, axis, log):
         return (d - np.log(total) if log else e / total).astype(np.float64)
 
 
-def compare_softmax(got, want, log, x, axis):
-    dtype = got.dtype
-    finfo = np.finfo(dtype)
-    axes = _softmax_axes(axis, x.ndim)
-    n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+def within_tolerance(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> str | None:
+    """NaN exactly where the reference (rounded to got's dtype) has NaN, the same infinities,
+    the rest within rtol * |want| + atol; None when so, else why not."""
     with np.errstate(all="ignore"):
-        want_t = want.astype(dtype).astype(np.float64)
+        w = want.astype(got.dtype).astype(np.float64)
         g = got.astype(np.float64)
-    nan_g, nan_w = np.isnan(g), np.isnan(want_t)
+    nan_g, nan_w = np.isnan(g), np.isnan(w)
     if not np.array_equal(nan_g, nan_w):
         return f"NaN where SciPy has none (or not where it has): {np.argwhere(nan_g != nan_w)[:3].tolist()}"
-    inf_w = np.isinf(want_t)
-    if not np.array_equal(g[inf_w], want_t[inf_w]) or np.isinf(g[~inf_w]).any():
+    inf_w = np.isinf(w)
+    if not np.array_equal(g[inf_w], w[inf_w]) or np.isinf(g[~inf_w]).any():
         return "an infinity differs from SciPy's"
     fin = ~(nan_w | inf_w)
+    err = np.abs(g[fin] - w[fin])
+    bound = rtol * np.abs(w[fin]) + atol
+    if err.size and (err > bound).any():
+        i = int(np.argmax(err / bound))
+        return f"off by {err[i]:.3g} (allowed {bound[i]:.3g}) where SciPy gives {w[fin][i]:.9g}"
+    return None
+
+
+def compare_softmax(got, want, log, x, axis):
+    finfo = np.finfo(got.dtype)
+    axes = _softmax_axes(axis, x.ndim)
+    n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     eps = float(finfo.eps)
-    rtol = 3 * eps if dtype == np.float16 else max(256.0, 4 * np.sqrt(n)) * eps
+    rtol = 3 * eps if got.dtype == np.float16 else max(256.0, 4 * np.sqrt(n)) * eps
     # log_softmax near 0 is -log(1 + t): SciPy takes log of the rounded 1 + t (its sum's error,
     # up to ~log2(n) eps, becomes an absolute error), fasttopk log1p of t; the bound allows for
     # SciPy's side too (30 eps seen at n = 5000, where fasttopk matched an exact fsum reference).
     atol = float(finfo.tiny) * 4 if not log else 2 * eps * (8 + np.log2(max(n, 2)))
-    err = np.abs(g[fin] - want_t[fin])
-    bound = rtol * np.abs(want_t[fin]) + atol
-    if err.size and (err > bound).any():
-        i = int(np.argmax(err / bound))
-        return (f"off by {err[i]:.3g} (allowed {bound[i]:.3g}) where SciPy gives "
-                f"{want_t[fin][i]:.9g}; row length {n}")
-    return None
+    why = within_tolerance(got, want, rtol, atol)
+    return None if why is None else f"{why}; row length {n}"
 
 
 def _softmax_in_place(rng, name, fn, log) -> Case:

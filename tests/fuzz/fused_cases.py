@@ -18,6 +18,7 @@ from .array_cases import (
     make_flag,
     make_x,
     stable_topk,
+    within_tolerance,
     x_error,
 )
 from .arrays import pick
@@ -42,25 +43,6 @@ def _scipy(fn, *args, **kwargs):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         return fn(*args, **kwargs)
-
-
-def _close(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> str | None:
-    """NaN where SciPy has NaN, equal infinities, the rest within rtol * |want| + atol."""
-    g = got.astype(np.float64)
-    w = want.astype(got.dtype).astype(np.float64) if got.dtype.kind == "f" else want
-    nan_g, nan_w = np.isnan(g), np.isnan(w)
-    if not np.array_equal(nan_g, nan_w):
-        return f"NaN where SciPy has none (or not where it has): {np.argwhere(nan_g != nan_w)[:3].tolist()}"
-    inf_w = np.isinf(w)
-    if not np.array_equal(g[inf_w], w[inf_w]) or np.isinf(g[~inf_w]).any():
-        return "an infinity differs from SciPy's"
-    fin = ~(nan_w | inf_w)
-    err = np.abs(g[fin] - w[fin])
-    bound = rtol * np.abs(w[fin]) + atol
-    if err.size and (err > bound).any():
-        i = int(np.argmax(err / bound))
-        return f"off by {err[i]:.3g} (allowed {bound[i]:.3g}) where SciPy gives {w[fin][i]:.9g}"
-    return None
 
 
 def _tolerance(dtype: np.dtype, log: bool, n: int) -> tuple:
@@ -136,7 +118,7 @@ def topk_softmax_case(rng) -> Case:
                 return f"indices differ from topk's rule on the logits: {_first_diff(idx, want_idx)}"
         elif not np.array_equal(np.sort(idx, axis=ax), np.sort(want_idx, axis=ax)):
             return "sorted=False gave another set of indices"
-        return _close(values, np.take_along_axis(probs, idx, axis=ax), rtol, atol)
+        return within_tolerance(values, np.take_along_axis(probs, idx, axis=ax), rtol, atol)
 
     return Case("topk_softmax", recipe, call, Ok(check), made.guard)
 
@@ -190,6 +172,6 @@ def logsumexp_case(rng) -> Case:
             return f"result {got.dtype}{got.shape}, expected {dtype}{want.shape}"
         if want.ndim == 0 and isinstance(result, np.ndarray):
             return "a 0-d array where SciPy gives a scalar"
-        return _close(got, want, rtol, atol)
+        return within_tolerance(got, want, rtol, atol)
 
     return Case("logsumexp", recipe, call, Ok(check), made.guard)
