@@ -115,7 +115,8 @@ class TrueLabels:
     def __init__(self, y: NDArray[Any]) -> None:
         self.y = y
         self.ints: NDArray[np.int64] | None = None
-        self._range: tuple[int, int, NDArray[np.intp]] | bool | None = False  # False: not yet
+        self._bounds: tuple[int, int] | bool | None = False  # False: not yet
+        self._range: tuple[int, int, NDArray[np.intp]] | bool | None = False
         self._uniques: NDArray[Any] | None = None
         self._np_uniques: NDArray[Any] | None = None
 
@@ -161,15 +162,39 @@ class TrueLabels:
             self.ints = integral
         else:
             self.read_integers()
-        return "multiclass" if self.n_unique() > 2 else "binary"
+        return "multiclass" if self._more_than_two_unique() else "binary"
+
+    def _more_than_two_unique(self) -> bool:
+        """n_unique() > 2, for integers without counting every class: a third value exists
+        exactly when some value lies strictly between the smallest and the largest (looked
+        for in a prefix first, where it usually is)."""
+        bounds = self.int_bounds()
+        if bounds is None or self.ints is None:
+            return self.n_unique() > 2
+        lo, hi = bounds
+        if hi - lo < 2:
+            return False
+        ints = self.ints
+        for part in (ints[:4096], ints):
+            if np.any((part > lo) & (part < hi)):
+                return True
+        return False
+
+    def int_bounds(self) -> tuple[int, int] | None:
+        """(min, max) of the integer values; None when y is not integer-valued or is empty."""
+        if self._bounds is False:
+            ints = self.ints
+            self._bounds = (int(ints.min()), int(ints.max())) if ints is not None and ints.size else None
+        return self._bounds  # type: ignore[return-value]
 
     def int_range(self) -> tuple[int, int, NDArray[np.intp]] | None:
         """(lo, hi, counts) of the integer values when their range is small, else None."""
         if self._range is False:
             self._range = None
-            ints = self.ints
-            if ints is not None and ints.size:
-                lo, hi = int(ints.min()), int(ints.max())
+            bounds = self.int_bounds()
+            if bounds is not None and self.ints is not None:
+                lo, hi = bounds
+                ints = self.ints
                 if hi - lo < _lut_limit(ints.shape[0]):
                     shifted = ints if lo == 0 else ints - lo
                     self._range = (lo, hi, np.bincount(shifted, minlength=hi - lo + 1))
@@ -220,7 +245,8 @@ class TrueLabels:
             c = classes.astype(np.int64)
             clo, chi = int(c[0]), int(c[-1])
             if chi - clo < _lut_limit(y.shape[0]) + c.shape[0]:
-                if int(self.ints.min()) < clo or int(self.ints.max()) > chi:
+                lo, hi = self.int_bounds() or (clo, chi)
+                if lo < clo or hi > chi:
                     raise ValueError("'y_true' contains labels not in parameter 'labels'.")
                 if clo == 0 and chi == c.shape[0] - 1:  # classes 0..C-1: as they are
                     return self.ints

@@ -203,6 +203,9 @@ def _hits(prep: Prepared, true_ranks: NDArray[np.int64] | None, ks: Sequence[Any
 
 def _reduce(hits: NDArray[np.bool_], normalize: bool, sample_weight: Any) -> float:
     # scikit-learn's own expressions, for the same value to the last bit.
+    if normalize and sample_weight is None and hits.size:
+        # np.average's value: the float64 sum of 0/1 (an exact integer) over n; one pass.
+        return int(np.count_nonzero(hits)) / hits.shape[0]
     if normalize:
         return float(np.average(hits, weights=sample_weight))
     elif sample_weight is None:
