@@ -172,8 +172,57 @@ ExpSum<V> exp_sum_row(const T* x, index_t n, V temperature, key_t<V>* champions,
     return s;
 }
 
+// logsumexp of rows of up to short_row_max elements, a tile of rows (one per lane) at a time as
+// column registers (transpose.hpp), ExpSum's rules lane by lane: the maximum ignoring NaN, the
+// shift that maximum where finite and 0 elsewhere, exp_term_of_sum summed down the columns (a
+// NaN makes the sum NaN; an all -inf row sums to 0, whose log is -inf), then shift + log(sum)
+// in double, vectorised. A row holding +inf (rare) is answered apart: +inf, or NaN with a NaN.
+template <class A, class T>
+void logsumexp_short_rows(Rows<const T> x, T* out) {
+    using V = value_t<T>;
+    using B = batch<V, A>;
+    using D = batch<double, A>;
+    constexpr index_t width = B::size;
+    constexpr V inf = std::numeric_limits<V>::infinity();
+    const index_t n = x.n_cols;
+    B columns[short_row_max];
+    for (index_t r0 = 0; r0 < x.n_rows; r0 += width) {
+        const index_t rows_here = std::min(width, x.n_rows - r0);
+        load_tile_columns<A>(x, r0, rows_here, columns);
+        B m(-inf);
+        for (index_t j = 0; j < n; ++j) m = xsimd::select(columns[j] > m, columns[j], m);  // NaN never wins
+        const auto finite_max = xsimd::isfinite(m);
+        const B shift = xsimd::select(finite_max, m, B(V(0)));
+        B sum(V(0));
+        for (index_t j = 0; j < n; ++j) sum = sum + exp_term_of_sum<A>(columns[j] - shift);
+        alignas(64) V shift_lanes[width], sum_lanes[width], max_lanes[width];
+        alignas(64) double result[width];
+        shift.store_aligned(shift_lanes);
+        sum.store_aligned(sum_lanes);
+        m.store_aligned(max_lanes);
+        for (index_t i = 0; i < width; i += index_t(D::size)) {
+            const D s = xsimd::batch_cast<double>(D::load_unaligned(sum_lanes + i)), sh = D::load_unaligned(shift_lanes + i);
+            (sh + xsimd::log(s)).store_unaligned(result + i);
+        }
+        const bool some_inf = xsimd::any(m == B(inf));
+        for (index_t i = 0; i < rows_here; ++i) {
+            double r = result[i];
+            if (some_inf && max_lanes[i] == inf) {
+                // (A flag, not r = NaN in the loop: GCC -O3 turns that into a max reduction,
+                // which drops the NaN.)
+                const T* row = x.row(r0 + i);
+                bool has_nan = false;
+                for (index_t j = 0; j < n; ++j) has_nan |= std::isnan(to_value(row[j]));
+                r = has_nan ? std::numeric_limits<double>::quiet_NaN() : double(inf);
+            }
+            out[r0 + i] = from_value<T>(V(r));
+        }
+    }
+}
+
 template <class A, class T>
 void logsumexp_rows(Rows<const T> x, T* out) {
+    if (x.n_cols >= 1 && x.n_cols <= short_row_max) return logsumexp_short_rows<A>(x, out);
     for (index_t r = 0; r < x.n_rows; ++r) {
         if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
         const ExpSum<value_t<T>> s = ExpSumScanner<A, T, false>(value_t<T>(1)).run(x.row(r), x.n_cols);

@@ -451,9 +451,23 @@ void topk_rows_with(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<
     }
 }
 
+// Float rows of up to short_topk_row_max elements, k up to short_topk_k_max: a tile of rows at
+// a time (topk_short.hpp).
+constexpr index_t short_topk_row_max = 64;
+constexpr index_t short_topk_k_max = 16;
+template <class A, class T>
+void topk_short_rows(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices);
+
 template <class A, class T>
 void topk_rows(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values,
                Rows<index_t> indices) {
+    using V = value_t<T>;
+    if constexpr (std::is_floating_point_v<V> && sizeof(key_t<V>) == 4) {
+        if (x.n_cols <= short_topk_row_max && k >= 1 && k <= short_topk_k_max) {
+            topk_short_rows<A>(x, k, largest, values, indices);  // always sorted
+            return;
+        }
+    }
     // 32-bit keys and indices pack into 64 bits; anything wider takes 128.
     if (sizeof(key_t<value_t<T>>) == 4 && x.n_cols <= index_t(0xffffffff))
         topk_rows_with<A, T, std::uint64_t>(x, k, largest, sorted, values, indices);
@@ -462,3 +476,5 @@ void topk_rows(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> va
 }
 
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE
+
+#include "fasttopk/topk_short.hpp"
