@@ -242,7 +242,7 @@ def reference_rank(y_score, codes):
     return ((s > st) | ((s == st) & after)).sum(axis=1)
 
 
-@pytest.mark.parametrize("dtype", FLOATS + [np.int32, np.int64], ids=FLOAT_IDS + ["int32", "int64"])
+@pytest.mark.parametrize("dtype", [*FLOATS, np.int32, np.int64], ids=[*FLOAT_IDS, "int32", "int64"])
 @pytest.mark.parametrize("n_samples,n_classes", [(500, 7), (37, 100), (3, 3), (1000, 3), (129, 33)])
 def test_rank_of_fortran_scores(rng, dtype, n_samples, n_classes):
     y = rng.integers(0, n_classes, n_samples)
@@ -305,11 +305,11 @@ def test_in_place_path_makes_no_temporary():
     f = np.asfortranarray(x)
     # softmax: the output only (40 MB), no transposed copy besides
     for arr, axis in [(x, 0), (f, 1)]:
-        _, grown = peak_growth(lambda: fasttopk.softmax(arr, axis=axis))
+        _, grown = peak_growth(lambda a=arr, ax=axis: fasttopk.softmax(a, axis=ax))
         assert grown <= 1.05 * x.nbytes, f"softmax grew traced memory by {grown / MB:.1f} MB"
-        _, grown = peak_growth(lambda: fasttopk.log_softmax(arr, axis=axis, out=arr))
+        _, grown = peak_growth(lambda a=arr, ax=axis: fasttopk.log_softmax(a, axis=ax, out=a))
         assert grown <= 0.01 * x.nbytes, f"log_softmax(out=x) grew by {grown / MB:.1f} MB"
-        _, grown = peak_growth(lambda: fasttopk.logsumexp(arr, axis=axis))
+        _, grown = peak_growth(lambda a=arr, ax=axis: fasttopk.logsumexp(a, axis=ax))
         assert grown <= 0.01 * x.nbytes, f"logsumexp grew traced memory by {grown / MB:.1f} MB"
     # the transposed copy is what the fall-back makes: the measurement can see it
     _, grown = peak_growth(lambda: fasttopk.logsumexp(x[:, ::-1], axis=0))

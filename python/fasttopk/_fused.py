@@ -11,7 +11,7 @@ import numbers
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from . import _core, _interop
 from ._dask_dispatch import dask_api, is_dask
