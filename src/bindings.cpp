@@ -35,6 +35,26 @@ Rows<T> rows_view(const py::array& a, const char* name, bool writable) {
     return fasttopk::rows_of(view);
 }
 
+// A 3-D NumPy array (outer, n, inner) with a contiguous inner axis as Panels (no copy); the
+// outer and middle strides may be anything, negative included.
+template <class T>
+fasttopk::Panels<T> panels_view(const py::array& a, const char* name, bool writable) {
+    if (a.ndim() != 3) throw py::value_error(std::string(name) + ": expected a 3-D array");
+    if (writable && !a.writeable()) throw py::value_error(std::string(name) + ": array is read-only");
+    const auto item = index_t(sizeof(T));
+    if ((a.shape(2) > 1 && a.strides(2) != item) || a.strides(0) % item != 0 || a.strides(1) % item != 0)
+        throw py::value_error(std::string(name) + ": the last axis must be contiguous");
+    T* data = static_cast<T*>(const_cast<void*>(a.data()));
+    if (reinterpret_cast<std::uintptr_t>(data) % alignof(T) != 0)
+        throw py::value_error(std::string(name) + ": the data must be aligned to its element size");
+    return fasttopk::Panels<T>{data, a.shape(0), a.shape(1), a.shape(2), a.strides(0) / item, a.strides(1) / item};
+}
+
+template <class T>
+fasttopk::Panels<const T> as_const(fasttopk::Panels<T> p) {
+    return fasttopk::Panels<const T>{p.data, p.n_outer, p.n, p.n_inner, p.outer_stride, p.row_stride};
+}
+
 index_t* int64_out(py::array a, index_t n, const char* name) {
     if (!py::isinstance<py::array_t<std::int64_t>>(a) || a.ndim() != 1 || a.shape(0) != n ||
         (n > 1 && a.strides(0) != 8) || !a.writeable())
@@ -202,6 +222,61 @@ PYBIND11_MODULE(_core, m) {
             return 0;
         });
     }, py::arg("x"), py::arg("out"));
+
+    // Along the middle axis of x viewed as (outer, n, inner), read in place (columns.hpp).
+    m.def("softmax_panels", [](const py::array& x, bool log, const py::array& out) {
+        by_dtype(x, [&](auto tag) {
+            using T = decltype(tag);
+            if constexpr (!std::is_floating_point_v<fasttopk::value_t<T>>) {
+                throw py::type_error("softmax: the core takes floating-point input");
+            } else {
+                auto p = as_const(panels_view<T>(x, "x", false));
+                same_dtype(out, x, "out");
+                auto o = panels_view<T>(out, "out", true);
+                if (o.n_outer != p.n_outer || o.n != p.n || o.n_inner != p.n_inner)
+                    throw py::value_error("out: wrong shape");
+                if (p.n < 1) throw py::value_error("x: softmax of an empty axis");
+                py::gil_scoped_release nogil;
+                fasttopk::softmax_panels<T>(p, log, o);
+            }
+            return 0;
+        });
+    }, py::arg("x"), py::arg("log"), py::arg("out"));
+
+    m.def("logsumexp_panels", [](const py::array& x, const py::array& out) {
+        by_dtype(x, [&](auto tag) {
+            using T = decltype(tag);
+            if constexpr (!std::is_floating_point_v<fasttopk::value_t<T>>) {
+                throw py::type_error("logsumexp: the core takes floating-point input");
+            } else {
+                auto p = as_const(panels_view<T>(x, "x", false));
+                same_dtype(out, x, "out");
+                const index_t n_out = p.n_outer * p.n_inner;
+                if (out.ndim() != 1 || out.shape(0) != n_out || (n_out > 1 && out.strides(0) != sizeof(T)) ||
+                    !out.writeable())
+                    throw py::value_error("out: expected a writable contiguous array of length outer * inner");
+                if (p.n < 1) throw py::value_error("x: logsumexp_panels needs a non-empty axis");
+                T* o = static_cast<T*>(const_cast<void*>(out.data()));
+                py::gil_scoped_release nogil;
+                fasttopk::logsumexp_panels<T>(p, o);
+            }
+            return 0;
+        });
+    }, py::arg("x"), py::arg("out"));
+
+    m.def("true_label_rank_columns", [](const py::array& scores, const py::array& labels, const py::array& ranks) {
+        return by_dtype(scores, [&](auto tag) {
+            using T = decltype(tag);
+            auto rows = fasttopk::as_const(rows_view<T>(scores, "y_score", false));
+            const index_t* l = int64_in(labels, rows.n_cols, "labels");
+            for (index_t c = 0; c < rows.n_cols; ++c)
+                if (l[c] < 0 || l[c] >= rows.n_rows) throw py::value_error("labels: out of range");
+            index_t* o = int64_out(ranks, rows.n_cols, "ranks");
+            py::gil_scoped_release nogil;
+            return fasttopk::true_label_rank_columns<T>(rows, l, o);
+        });
+    }, py::arg("scores"), py::arg("labels"), py::arg("ranks"),
+       "Ranks of the true labels down the columns (scores: n_classes x n_samples); False on NaN or infinity.");
 }
 
 // threadpoolctl's entry points (python/fasttopk/_threadpool.py): it finds this library among

@@ -67,3 +67,16 @@ def topk_softmax(
 def logsumexp(x: _Array, out: _Array) -> None:
     """log(sum(exp(row))) of every row into the 1-D `out` of x's dtype: mirrors
     ``fasttopk.logsumexp``."""
+
+def softmax_panels(x: _Array, log: bool, out: _Array) -> None:
+    """softmax (log_softmax with log) along the middle axis of the 3-D (outer, n, inner) `x`,
+    whose inner axis is contiguous, into `out` of the same shape and dtype (which may be `x`
+    itself): ``fasttopk.softmax`` along a non-last axis, read in place."""
+
+def logsumexp_panels(x: _Array, out: _Array) -> None:
+    """logsumexp along the middle axis of the 3-D (outer, n, inner) `x` (inner contiguous)
+    into the 1-D `out` of length outer * inner, in (outer, inner) order."""
+
+def true_label_rank_columns(scores: _Array, labels: _Int64Array, ranks: _Int64Array) -> bool:
+    """:func:`true_label_rank` down the columns: `scores` is (n_classes, n_samples) with
+    contiguous rows (a Fortran y_score transposed), labels[c] the true row of column c."""

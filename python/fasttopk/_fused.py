@@ -11,11 +11,19 @@ import numbers
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from . import _core, _interop
 from ._dask_dispatch import dask_api, is_dask
-from ._layout import aligned, float_result_dtype, restore_axis, rows
+from ._layout import (
+    Panels,
+    aligned,
+    float_result_dtype,
+    reduction_view,
+    restore_axis,
+    restore_panels,
+    rows,
+)
 from ._selection import TopK
 from ._validation import (
     as_real_array,
@@ -248,7 +256,14 @@ def logsumexp(
     n = int(np.prod([arr.shape[a] for a in axes], dtype=np.int64))
     core = arr if arr.dtype == core_dtype else arr.astype(core_dtype)
     if len(axes) == 1:
-        source = rows(core, axes[0])
+        view = reduction_view(core, axes[0])
+        if isinstance(view, Panels):  # along a non-last axis, read in place
+            per_panel = np.empty(view.view.shape[0] * view.view.shape[2], dtype=core_dtype)
+            _core.logsumexp_panels(view.view, per_panel)
+            order = tuple(a for a in view.order if a != axes[0])
+            result = restore_panels(per_panel, kept_shape, order)
+            return _logsumexp_result(result, arr.shape, axes, keepdims)
+        source = view
     else:
         moved = np.moveaxis(core, axes, tuple(range(arr.ndim - len(axes), arr.ndim)))
         n_rows = int(np.prod(kept_shape, dtype=np.int64))
@@ -260,10 +275,15 @@ def logsumexp(
         out.fill(-np.inf)  # log(0); NumPy calls an empty array aligned wherever it points
     elif out.size:
         _core.logsumexp(source, out)
-    result = out.reshape(kept_shape)
+    return _logsumexp_result(out.reshape(kept_shape), arr.shape, axes, keepdims)
+
+
+def _logsumexp_result(
+    result: NDArray[Any], shape: tuple[int, ...], axes: Any, keepdims: bool
+) -> Any:
+    """The per-row results (in the kept axes' shape) as SciPy returns them."""
     if keepdims:
-        result = result.reshape(tuple(1 if a in axes else arr.shape[a] for a in range(arr.ndim)))
-        return result
+        return result.reshape(tuple(1 if a in axes else shape[a] for a in range(len(shape))))
     if result.ndim == 0:
         return result[()]
     return result

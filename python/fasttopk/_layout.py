@@ -1,19 +1,21 @@
 """Array layout shared by the array functions and the metrics: which dtypes the core reads as
 they are (and the exact mapping of the others), the bfloat16 marker dtype, alignment, memory
-overlap, and the 2-D row views the kernels take (the reduced axis moved last, contiguous).
+overlap, and the views the kernels take: 2-D rows (the reduced axis moved last, contiguous),
+or, for a reduction along a non-last axis, 3-D panels read in place (:func:`reduction_view`).
 
 Nothing here checks user arguments (that is ``_validation``); these helpers take arrays that
 are already checked and say how they reach the core with the fewest copies.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
     "BFLOAT16_BITS",
+    "Panels",
     "aligned",
     "bfloat16_to_float32",
     "core_dtype",
@@ -25,7 +27,10 @@ __all__ = [
     "is_core_dtype",
     "is_float_dtype",
     "overlaps",
+    "panel_view",
+    "reduction_view",
     "restore_axis",
+    "restore_panels",
     "row_view",
     "rows",
     "same_view",
@@ -218,3 +223,79 @@ def writable_rows(out: NDArray[Any], axis: int) -> NDArray[Any] | None:
     if not out.dtype.isnative or not out.flags.aligned:
         return None
     return row_view(out, axis)  # never a copy: that could not be written back
+
+
+class Panels(NamedTuple):
+    """An array to be reduced along a non-last axis, read in place by the column kernels:
+    `view` is (outer, n, inner) with the reduced axis in the middle and the inner axis
+    contiguous; `order` the input's axes in that view's order (outer ones, the reduced one,
+    inner ones), from which :func:`panel_view` and :func:`restore_panels` work."""
+
+    view: NDArray[Any]
+    order: tuple[int, ...]
+
+
+def _panels(arr: NDArray[Any], axis: int) -> Panels | None:
+    """`arr` as :class:`Panels` for a reduction along `axis`, or None when no such view exists:
+    the axes whose strides are smaller than the reduced axis's must make one contiguous block
+    of at least two elements (the columns), those with larger strides one axis (the panels)."""
+    if not arr.flags.aligned or arr.size == 0:
+        return None
+    step = abs(arr.strides[axis])
+    others = sorted(
+        (a for a in range(arr.ndim) if a != axis and arr.shape[a] > 1),
+        key=lambda a: -abs(arr.strides[a]),
+    )
+    ones = [a for a in range(arr.ndim) if a != axis and arr.shape[a] == 1]
+    inner = [a for a in others if abs(arr.strides[a]) < step]
+    outer = [a for a in others if abs(arr.strides[a]) >= step]
+    order = (*outer, *ones, axis, *inner)
+    n_inner = int(np.prod([arr.shape[a] for a in inner], dtype=np.int64))
+    n_outer = int(np.prod([arr.shape[a] for a in outer], dtype=np.int64))
+    if n_inner < 2:
+        return None
+    view = panel_view(arr, order, (n_outer, arr.shape[axis], n_inner))
+    return None if view is None else Panels(view, order)
+
+
+def panel_view(
+    arr: NDArray[Any], order: tuple[int, ...], shape: tuple[int, int, int]
+) -> NDArray[Any] | None:
+    """`arr` with its axes in `order`, as a 3-D view of `shape` whose last axis is contiguous
+    (the layout the column kernels read and write), or None when the layout forbids one."""
+    if not arr.flags.aligned or not arr.dtype.isnative:
+        return None
+    view = arr.transpose(order).view()
+    try:
+        view.shape = shape  # refuses (AttributeError) when it would need a copy
+    except AttributeError:
+        return None
+    if view.strides[2] != view.itemsize or any(s % view.itemsize for s in view.strides):
+        return None
+    return view
+
+
+def restore_panels(
+    per_panel: NDArray[Any], shape: tuple[int, ...], order: tuple[int, ...]
+) -> NDArray[Any]:
+    """A kernel's result on :class:`Panels` put back in the input's axis order (a view):
+    `per_panel` is (outer, n, inner) for softmax (`shape` the input's), (outer, inner) for a
+    reduction (`shape` the input's without the reduced axis, `order` without it too)."""
+    kept = sorted(order)
+    return per_panel.reshape([shape[kept.index(a)] for a in order]).transpose(
+        np.argsort(order)
+    )
+
+
+def reduction_view(arr: NDArray[Any], axis: int) -> NDArray[Any] | Panels:
+    """What the core reads for a reduction of `arr` along `axis`, with the fewest copies, decided
+    here only: a (rows, n) view when the reduced axis is contiguous (or can be made last without
+    a copy); else :class:`Panels`, read in place by the column kernels, when the axes after it
+    form a contiguous block; else the (rows, n) copy of :func:`rows`."""
+    view = row_view(arr, axis)
+    if view is not None:
+        return view
+    panels = _panels(arr, axis)
+    if panels is not None:
+        return panels
+    return rows(arr, axis)

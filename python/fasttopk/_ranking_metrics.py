@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core
 from ._dask_dispatch import dask_metrics, is_dask
 from ._labels import TrueLabels, validated_labels
-from ._layout import aligned, rows, to_core
+from ._layout import Panels, aligned, reduction_view, to_core
 from ._metric_inputs import (
     check_consistent_length,
     check_sample_weight,
@@ -140,10 +140,14 @@ def prepare(y_true: object, y_score: object, labels: Any, sample_weight: object)
 def ranks(scores: NDArray[Any], codes: NDArray[Any]) -> NDArray[np.int64]:
     """One pass of the core: each sample's rank of its true class; raises on NaN/inf."""
     core = to_core(as_real_array(scores, "y_score"))
-    source = rows(core, 1)
+    source = reduction_view(core, 1)
     codes = aligned(np.ascontiguousarray(codes, dtype=np.int64))
-    result = np.empty(source.shape[0], dtype=np.int64)
-    if not _core.true_label_rank(source, codes, result):
+    result = np.empty(core.shape[0], dtype=np.int64)
+    if isinstance(source, Panels):  # a Fortran y_score: classes down the columns, in place
+        finite = _core.true_label_rank_columns(source.view[0], codes, result)
+    else:
+        finite = _core.true_label_rank(source, codes, result)
+    if not finite:
         raise_if_nonfinite(scores)
         raise ValueError("Input contains NaN.")  # not reached: the core and NumPy agree
     return result

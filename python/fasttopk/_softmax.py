@@ -13,11 +13,14 @@ from numpy.typing import ArrayLike, NDArray
 from . import _conventions, _core, _interop
 from ._dask_dispatch import dask_api, is_dask
 from ._layout import (
+    Panels,
     direct_rows,
     float_result_dtype,
     is_float_dtype,
     overlaps,
-    rows,
+    panel_view,
+    reduction_view,
+    restore_panels,
     same_view,
     writable_rows,
 )
@@ -57,7 +60,9 @@ def _softmax(x: Any, axis: Any, out: Any, log: bool) -> Any:
         out_base = check_out(out, shape, result_dtype)
     if src.size == 0:
         return out if out is not None else np.empty(shape, dtype=result_dtype)
-    source = rows(src if src.dtype == core_dtype else src.astype(core_dtype), axis_)
+    source = reduction_view(src if src.dtype == core_dtype else src.astype(core_dtype), axis_)
+    if isinstance(source, Panels):
+        return _softmax_panels(source, src.shape, log, out_base if out is not None else None, out)
     if out is not None and result_dtype == core_dtype:
         if axis is not None:
             dest = writable_rows(out_base, axis_)
@@ -81,6 +86,26 @@ def _softmax(x: Any, axis: Any, out: Any, log: bool) -> Any:
         out_base[...] = result
         return out
     return result
+
+
+def _softmax_panels(
+    source: Panels, shape: tuple[int, ...], log: bool, out_base: Any, out: Any
+) -> Any:
+    """softmax along a non-last axis, read in place (and written in place into a suitable
+    `out`, exactly `x` included) by the column kernels."""
+    view = source.view
+    if out_base is not None:
+        dest = panel_view(out_base, source.order, view.shape)
+        if dest is not None and (same_view(dest, view) or not overlaps(dest, view)):
+            _core.softmax_panels(view, log, dest)
+            return out
+    result = np.empty(view.shape, dtype=view.dtype)
+    _core.softmax_panels(view, log, result)
+    restored = restore_panels(result, shape, source.order)
+    if out_base is not None:
+        out_base[...] = restored
+        return out
+    return restored
 
 
 def softmax(

@@ -121,6 +121,58 @@ void arg_reduce_columns(Rows<const T> x, bool find_min, index_t* out) {
     });
 }
 
+// Runs kernel(o, c0, c1) over columns [c0, c1) of each panel o, in groups of 64 columns (whole
+// batches on every ISA) split over the threads; a thread's run of groups within one panel goes
+// to the kernel in one call.
+template <class Fn>
+void for_panel_columns(index_t n_outer, index_t n, index_t n_inner, Fn&& kernel) {
+    constexpr index_t group = 64;
+    const index_t groups_per_panel = (n_inner + group - 1) / group;
+    for_row_ranges(n_outer * groups_per_panel, n * group, [&](index_t b, index_t e) {
+        while (b < e) {
+            const index_t o = b / groups_per_panel, first = b % groups_per_panel;
+            const index_t last = std::min(groups_per_panel, first + (e - b));
+            kernel(o, first * group, std::min(n_inner, last * group));
+            b += last - first;
+        }
+    });
+}
+
+// softmax (log_softmax) along the middle axis of panels, into out (same shape; may alias x).
+template <class T>
+void softmax_panels(Panels<const T> x, bool log, Panels<T> out) {
+    auto fn = active_kernels().of<T>().softmax_columns;
+    if (!fn) throw std::invalid_argument("softmax needs floating-point input");
+    if (x.n < 1) throw std::invalid_argument("softmax of an empty axis");
+    for_panel_columns(x.n_outer, x.n, x.n_inner, [&](index_t o, index_t c0, index_t c1) {
+        fn(x.columns(o, c0, c1), log, out.columns(o, c0, c1));
+    });
+}
+
+// out[o * n_inner + c] = logsumexp along the middle axis of panel o, column c.
+template <class T>
+void logsumexp_panels(Panels<const T> x, T* out) {
+    auto fn = active_kernels().of<T>().logsumexp_columns;
+    if (!fn) throw std::invalid_argument("logsumexp needs floating-point input");
+    if (x.n < 1) throw std::invalid_argument("logsumexp_panels needs a non-empty axis");
+    for_panel_columns(x.n_outer, x.n, x.n_inner, [&](index_t o, index_t c0, index_t c1) {
+        fn(x.columns(o, c0, c1), out + o * x.n_inner + c0);
+    });
+}
+
+// Along axis 0: scores holds n_classes rows of n_samples columns; ranks[c] = the rank of row
+// labels[c] (in [0, n_rows)) in column c. Returns false if the scores hold NaN or +-inf.
+template <class T>
+bool true_label_rank_columns(Rows<const T> scores, const index_t* labels, index_t* ranks) {
+    auto fn = active_kernels().of<T>().true_label_rank_columns;
+    std::atomic<bool> finite{true};
+    const Panels<const T> p{scores.data, 1, scores.n_rows, scores.n_cols, 0, scores.row_stride};
+    for_panel_columns(index_t(1), scores.n_rows, scores.n_cols, [&](index_t, index_t c0, index_t c1) {
+        if (!fn(p.columns(0, c0, c1), labels + c0, ranks + c0)) finite = false;
+    });
+    return finite;
+}
+
 template <class T>
 void softmax(Rows<const T> x, bool log, Rows<T> out) {
     auto fn = active_kernels().of<T>().softmax;

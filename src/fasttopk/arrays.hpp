@@ -48,4 +48,21 @@ struct Rows {
     }
 };
 
+// An array reduced along a middle axis, viewed as (n_outer, n, n_inner) with the inner axis
+// contiguous: n_outer panels of n rows of n_inner columns. Strides in elements, any sign.
+template <class T>
+struct Panels {
+    T* data = nullptr;
+    index_t n_outer = 0;
+    index_t n = 0;
+    index_t n_inner = 0;
+    index_t outer_stride = 0;
+    index_t row_stride = 0;
+
+    // Columns [c0, c1) of panel o, as rows.
+    Rows<T> columns(index_t o, index_t c0, index_t c1) const {
+        return Rows<T>{data + o * outer_stride + c0, n, c1 - c0, row_stride};
+    }
+};
+
 }  // namespace fasttopk

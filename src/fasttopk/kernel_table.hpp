@@ -2,6 +2,7 @@
 // ISA's own translation unit.
 #pragma once
 #include "fasttopk/argmax.hpp"
+#include "fasttopk/columns.hpp"
 #include "fasttopk/fused.hpp"
 #include "fasttopk/rank.hpp"
 #include "fasttopk/select.hpp"
@@ -17,9 +18,12 @@ TypedKernels<T> typed_kernels() {
     if constexpr (std::is_floating_point_v<value_t<T>>) k.softmax = &softmax_rows<A, T>;
     k.topk = &topk_rows<A, T>;
     k.true_label_rank = &true_label_rank_rows<A, T>;
+    k.true_label_rank_columns = &true_label_rank_columns<A, T>;
     if constexpr (std::is_floating_point_v<value_t<T>>) {
         k.topk_softmax = &topk_softmax_rows<A, T>;
         k.logsumexp = &logsumexp_rows<A, T>;
+        k.softmax_columns = &softmax_columns<A, T>;
+        k.logsumexp_columns = &logsumexp_columns<A, T>;
     }
     return k;
 }

@@ -27,6 +27,12 @@ struct TypedKernels {
                          Rows<index_t> indices) = nullptr;
     // out[r] = log(sum(exp(row r))), as scipy.special.logsumexp. Floats only.
     void (*logsumexp)(Rows<const T> x, T* out) = nullptr;
+    // The same three down the columns (along axis 0, read in place; columns.hpp): softmax of
+    // every column into out (which may alias x), out[c] = logsumexp of column c (floats only),
+    // and ranks[c] = the rank of row labels[c] in column c (false on NaN or +-inf).
+    void (*softmax_columns)(Rows<const T> x, bool log, Rows<T> out) = nullptr;
+    void (*logsumexp_columns)(Rows<const T> x, T* out) = nullptr;
+    bool (*true_label_rank_columns)(Rows<const T> scores, const index_t* labels, index_t* ranks) = nullptr;
 };
 
 struct KernelTable {
