@@ -42,60 +42,94 @@ index_t count_above(const T* x, index_t begin, index_t end, V s, V& finite_probe
     return total;
 }
 
-// The largest V below s, for finite s: for j after the true column, v >= s is v > below(s).
-template <class A, class V>
-inline batch<V, A> just_below(batch<V, A> s) {
-    using B = batch<V, A>;
-    using I = batch<std::conditional_t<sizeof(V) == 4, std::int32_t, std::int64_t>, A>;
-    const I bits = xsimd::bitwise_cast<I>(s);
-    const B toward_zero = xsimd::bitwise_cast<B>(bits - I(1)), away_from_zero = xsimd::bitwise_cast<B>(bits + I(1));
-    const B below_zero(-std::numeric_limits<V>::denorm_min());
-    return xsimd::select(s > B(V(0)), toward_zero, xsimd::select(s < B(V(0)), away_from_zero, below_zero));
-}
-
-// Float rows of up to short_rank_row_max scores, a tile of rows (one per lane) at a time as
-// column registers (transpose.hpp): per column one threshold (the true score up to the true
-// column, just below it after), one compare, one count. No per-row set-up, no horizontal
-// reduction. The finiteness check is a running sum of the scores; only when that is not
-// finite (a NaN or infinity, or an overflow of huge scores) are they checked one by one.
+// Float rows of width .. short_rank_row_max scores, one row at a time in whole batches (the
+// last one ending at the row's end): two compares per batch with the true score s, their mask
+// bits gathered into one 64-bit word per kind (a lane read twice sets the same bit twice), then
+// rank = popcount((v > s) | ((v >= s) after the true column)). The finiteness check is a
+// running sum of the scores; only when that is not finite (a NaN or infinity, or an overflow
+// of huge scores) are they checked one by one.
 constexpr index_t short_rank_row_max = 64;
 
 template <class A, class T>
-bool true_label_rank_short_rows(Rows<const T> scores, const index_t* labels, index_t* ranks) {
+bool scores_finite(Rows<const T> scores) {
+    for (index_t r = 0; r < scores.n_rows; ++r)
+        for (index_t j = 0; j < scores.n_cols; ++j)
+            if (!std::isfinite(to_value(scores.row(r)[j]))) return false;
+    return true;
+}
+
+template <index_t Batches, class A, class T>
+bool true_label_rank_batched_rows(Rows<const T> scores, const index_t* labels, index_t* ranks) {
     using V = value_t<T>;
     using B = batch<V, A>;
     constexpr index_t width = B::size;
     const index_t n = scores.n_cols;
-    B columns[short_rank_row_max];
+    const index_t batches = Batches > 0 ? Batches : (n + width - 1) / width;
+    B sum(V(0));
+    for (index_t r = 0; r < scores.n_rows; ++r) {
+        const T* row = scores.row(r);
+        const index_t t = labels[r];
+        const B s(to_value(row[t]));
+        std::uint64_t above = 0, at_least = 0;
+        for (index_t q = 0; q < batches; ++q) {
+            const index_t start = std::min(q * width, n - width);
+            const B v = load_values<A>(row + start);
+            above |= mask_bits(v > s) << start;
+            at_least |= mask_bits(v >= s) << start;
+            sum = sum + v;
+        }
+        const std::uint64_t after_t = ~((std::uint64_t(2) << t) - 1);  // t = 63: none
+        ranks[r] = bit_count(above | (at_least & after_t));
+    }
+    return xsimd::all(xsimd::isfinite(sum)) || scores_finite<A>(scores);
+}
+
+// Rows narrower than a batch: a tile of rows (one per lane) as column registers (transpose.hpp
+// through memory), the true score picked per lane by a select per column, then one compare and
+// one count per column.
+template <class A, class T>
+bool true_label_rank_narrow_rows(Rows<const T> scores, const index_t* labels, index_t* ranks) {
+    using V = value_t<T>;
+    using B = batch<V, A>;
+    constexpr index_t width = B::size;
+    const index_t n = scores.n_cols;
+    B columns[width];
     B sum(V(0));
     const B one(V(1)), zero(V(0));
     for (index_t r0 = 0; r0 < scores.n_rows; r0 += width) {
         const index_t rows_here = std::min(width, scores.n_rows - r0);
-        alignas(64) V label_lanes[width], target_lanes[width];
-        for (index_t i = 0; i < width; ++i) {
-            const index_t t = i < rows_here ? labels[r0 + i] : 0;
-            label_lanes[i] = V(t);  // < 64: exact
-            target_lanes[i] = i < rows_here ? to_value(scores.row(r0 + i)[t]) : V(0);  // missing rows read as 0
-        }
+        alignas(64) index_t tile_labels[width] = {};  // missing rows: label 0 of a zero row
+        std::copy(labels + r0, labels + r0 + rows_here, tile_labels);
+        const B label = indices_as_values<V, A>(tile_labels);
         load_tile_columns<A>(scores, r0, rows_here, columns);
-        const B label = B::load_aligned(label_lanes), target = B::load_aligned(target_lanes);
-        const B below = just_below<A>(target);
+        B target = columns[0];
+        for (index_t j = 1; j < n; ++j) target = xsimd::select(label == B(V(j)), columns[j], target);
         B rank(V(0));
         for (index_t j = 0; j < n; ++j) {
             const B v = columns[j];
-            const B threshold = xsimd::select(B(V(j)) > label, below, target);
-            rank = rank + xsimd::select(v > threshold, one, zero);
+            const auto beats = (v > target) | ((v == target) & (B(V(j)) > label));
+            rank = rank + xsimd::select(beats, one, zero);
             sum = sum + v;
         }
-        alignas(64) V rank_lanes[width];
-        rank.store_aligned(rank_lanes);
-        for (index_t i = 0; i < rows_here; ++i) ranks[r0 + i] = index_t(rank_lanes[i]);
+        alignas(64) index_t tile_ranks[width];
+        store_values_as_indices<V, A>(rank, tile_ranks);
+        std::copy(tile_ranks, tile_ranks + rows_here, ranks + r0);
     }
-    if (xsimd::all(xsimd::isfinite(sum))) return true;
-    for (index_t r = 0; r < scores.n_rows; ++r)
-        for (index_t j = 0; j < n; ++j)
-            if (!std::isfinite(to_value(scores.row(r)[j]))) return false;
-    return true;
+    return xsimd::all(xsimd::isfinite(sum)) || scores_finite<A>(scores);
+}
+
+template <class A, class T>
+bool true_label_rank_short_rows(Rows<const T> scores, const index_t* labels, index_t* ranks) {
+    constexpr index_t width = batch<value_t<T>, A>::size;
+    const index_t n = scores.n_cols;
+    if (n < width) return true_label_rank_narrow_rows<A>(scores, labels, ranks);
+    switch ((n + width - 1) / width) {  // the batch count known to the compiler, for the usual few
+        case 1: return true_label_rank_batched_rows<1, A>(scores, labels, ranks);
+        case 2: return true_label_rank_batched_rows<2, A>(scores, labels, ranks);
+        case 3: return true_label_rank_batched_rows<3, A>(scores, labels, ranks);
+        case 4: return true_label_rank_batched_rows<4, A>(scores, labels, ranks);
+        default: return true_label_rank_batched_rows<0, A>(scores, labels, ranks);
+    }
 }
 
 template <class A, class T>

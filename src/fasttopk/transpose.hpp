@@ -97,6 +97,59 @@ inline void load_tile_columns(Rows<const T> x, index_t r0, index_t rows_here, ba
     }
 }
 
+// A tile's worth (width) of int64 column numbers (below 2^24, exact in V) as one batch of V,
+// and back: a few register moves on x86, through memory elsewhere.
+template <class V, class A>
+inline batch<V, A> indices_as_values(const index_t* p) {
+    using B = batch<V, A>;
+    using R [[maybe_unused]] = typename B::register_type;
+#if defined(__AVX2__)
+    if constexpr (std::is_same_v<R, __m256>) {
+        const __m256i pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);  // the low halves
+        const __m256i lo = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), pick);
+        const __m256i hi = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 4)), pick);
+        return _mm256_cvtepi32_ps(_mm256_blend_epi32(lo, hi, 0xF0));
+    }
+#endif
+#if defined(__SSE2__)
+    if constexpr (std::is_same_v<R, __m128>) {
+        const __m128 a = _mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+        const __m128 b = _mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2)));
+        return _mm_cvtepi32_ps(_mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))));
+    }
+#endif
+    constexpr index_t width = B::size;
+    alignas(64) V lanes[width];
+    for (index_t i = 0; i < width; ++i) lanes[i] = V(p[i]);
+    return B::load_aligned(lanes);
+}
+
+template <class V, class A>
+inline void store_values_as_indices(batch<V, A> v, index_t* p) {
+    using B = batch<V, A>;
+    using R [[maybe_unused]] = typename B::register_type;
+#if defined(__AVX2__)
+    if constexpr (std::is_same_v<R, __m256>) {
+        const __m256i i32 = _mm256_cvttps_epi32(v);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_cvtepi32_epi64(_mm256_castsi256_si128(i32)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 4), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(i32, 1)));
+        return;
+    }
+#endif
+#if defined(__SSE2__)
+    if constexpr (std::is_same_v<R, __m128>) {  // non-negative: zero-extended
+        const __m128i i32 = _mm_cvttps_epi32(v);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_unpacklo_epi32(i32, _mm_setzero_si128()));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 2), _mm_unpackhi_epi32(i32, _mm_setzero_si128()));
+        return;
+    }
+#endif
+    constexpr index_t width = B::size;
+    alignas(64) V lanes[width];
+    v.store_aligned(lanes);
+    for (index_t i = 0; i < width; ++i) p[i] = index_t(lanes[i]);
+}
+
 // The inverse: n column registers into rows r0 .. r0 + rows_here of out.
 template <class A, class T>
 inline void store_tile_columns(const batch<value_t<T>, A>* columns, Rows<T> out, index_t r0, index_t rows_here) {
