@@ -6,13 +6,49 @@
 // on the data. Values are copied from the row, as the general selector does. Included at the
 // end of select.hpp.
 #pragma once
+#include "fasttopk/argmax.hpp"
 #include "fasttopk/select.hpp"
 #include "fasttopk/transpose.hpp"
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
 template <class A, class T>
+void topk_tiles(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices);
+
+// k = 1 on rows of a batch or more: argmax/argmin row by row (argmax_short.hpp), which agrees
+// with the order rule on rows free of NaN (-0.0 and +0.0 are equal either way); a chunk holding
+// a NaN goes through the tiles.
+template <class A, class T>
+void top1_short_rows(Rows<const T> x, bool largest, Rows<T> values, Rows<index_t> indices) {
+    constexpr index_t chunk = 256;
+    index_t at[chunk];
+    for (index_t r0 = 0; r0 < x.n_rows; r0 += chunk) {
+        const index_t r1 = std::min(x.n_rows, r0 + chunk);
+        bool careful = false;
+        auto mark = [&careful](Rows<const T>, index_t*) { careful = true; };
+        const Rows<const T> part = x.slice(r0, r1);
+        if (largest) short_rows_first_extreme<false, A>(part, at, mark);
+        else short_rows_first_extreme<true, A>(part, at, mark);
+        if (careful) {
+            topk_tiles<A>(part, 1, largest, values.slice(r0, r1), indices.slice(r0, r1));
+            continue;
+        }
+        for (index_t r = r0; r < r1; ++r) {
+            const index_t j = at[r - r0];
+            indices.row(r)[0] = j;
+            values.row(r)[0] = x.row(r)[j];
+        }
+    }
+}
+
+template <class A, class T>
 void topk_short_rows(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices) {
+    if (k == 1 && x.n_cols >= index_t(batch<value_t<T>, A>::size)) return top1_short_rows<A>(x, largest, values, indices);
+    topk_tiles<A>(x, k, largest, values, indices);
+}
+
+template <class A, class T>
+void topk_tiles(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices) {
     using V = value_t<T>;
     using K = key_t<V>;
     using B = batch<V, A>;
@@ -32,10 +68,29 @@ void topk_short_rows(Rows<const T> x, index_t k, bool largest, Rows<T> values, R
         load_tile_columns<A>(x, r0, rows_here, columns);
         for (index_t j = 0; j < n; ++j) keys[j] = order_keys<A, V>(columns[j], flip);
         for (index_t r = 0; r < k; ++r) {
-            KB best = keys[0];
-            for (index_t j = 1; j < n; ++j) best = xsimd::max(best, keys[j]);
-            KB at = KB(K(n));  // the first column holding `best`: scanned from the last
-            for (index_t j = n - 1; j >= 0; --j) at = xsimd::select(keys[j] == best, KB(K(j)), at);
+            // Four independent chains each (a single one is a dependency chain n long).
+            KB m0(struck), m1(struck), m2(struck), m3(struck);
+            index_t j = 0;
+            for (; j + 4 <= n; j += 4) {
+                m0 = xsimd::max(m0, keys[j]);
+                m1 = xsimd::max(m1, keys[j + 1]);
+                m2 = xsimd::max(m2, keys[j + 2]);
+                m3 = xsimd::max(m3, keys[j + 3]);
+            }
+            for (; j < n; ++j) m0 = xsimd::max(m0, keys[j]);
+            const KB best = xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3));
+            // The first column holding `best`: each chain the first of its columns, scanned
+            // from the last; then the least of the four.
+            KB a0 = KB(K(n)), a1 = a0, a2 = a0, a3 = a0;
+            j = n - 1;
+            for (; j >= 0 && (j + 1) % 4 != 0; --j) a0 = xsimd::select(keys[j] == best, KB(K(j)), a0);
+            for (; j >= 3; j -= 4) {
+                a0 = xsimd::select(keys[j] == best, KB(K(j)), a0);
+                a1 = xsimd::select(keys[j - 1] == best, KB(K(j - 1)), a1);
+                a2 = xsimd::select(keys[j - 2] == best, KB(K(j - 2)), a2);
+                a3 = xsimd::select(keys[j - 3] == best, KB(K(j - 3)), a3);
+            }
+            const KB at = xsimd::min(xsimd::min(a0, a1), xsimd::min(a2, a3));
             if (r + 1 < k)
                 for (index_t j = 0; j < n; ++j) keys[j] = xsimd::select(KB(K(j)) == at, KB(struck), keys[j]);
             at.store_aligned(winners[r]);
