@@ -1,4 +1,4 @@
-// The short-row softmax and argmax/argmin (n_classes <= 64, softmax_short.hpp and
+// The short-row softmax, argmax/argmin and logsumexp (n_classes <= 64, softmax_short.hpp and
 // argmax_short.hpp), which work on a tile of rows at a time: a row's result must not depend on
 // which rows share its tile, where in the tile it lies, or the strides of input and output;
 // softmax must agree across the ISAs with FMA. (Against the references: test_topk_softmax.cpp
@@ -111,6 +111,55 @@ TEST_CASE("short-row softmax: float32 sum of many equal terms") {
                 const double want = ref.out[std::size_t(j)], have = out.at(0, j);
                 CHECK_MESSAGE(std::fabs(have - want) <= 4 * 1.2e-7 * want,
                               where<float>(table, "equal_terms", n, "softmax") << " at " << j << ": " << have << " vs " << want);
+            }
+        }
+    }
+}
+
+// logsumexp as scipy.special.logsumexp defines it, in long double: NaN with a NaN (and with
+// +inf), +inf with +inf, -inf for an all -inf row.
+template <class T>
+long double reference_logsumexp(const std::vector<T>& row) {
+    bool nan = false, pos_inf = false;
+    long double m = -std::numeric_limits<long double>::infinity();
+    for (const T v : row) {
+        nan |= std::isnan(v);
+        pos_inf |= v == std::numeric_limits<T>::infinity();
+        if (!std::isnan(v)) m = std::max(m, (long double)v);
+    }
+    if (nan) return std::numeric_limits<long double>::quiet_NaN();
+    if (pos_inf) return std::numeric_limits<long double>::infinity();
+    if (m == -std::numeric_limits<long double>::infinity()) return m;
+    long double sum = 0;
+    for (const T v : row) sum += std::exp((long double)v - m);
+    return m + std::log(sum);
+}
+
+// The tile kernel (rows up to 64) and the long-row scanner beyond: within a few ulp of the
+// reference (terms below exp(-87) of the maximum are dropped: far below rounding), the same
+// bits for a row alone as in a tile.
+TEST_CASE_TEMPLATE("logsumexp: SciPy's value within rounding, each row as if alone", T, float, double) {
+    for (index_t n = 1; n <= 70; ++n) {
+        auto rows = hostile_rows<T>(n, 31);
+        const auto more = hostile_rows<T>(n, 32);
+        rows.insert(rows.end(), more.rbegin(), more.rend());
+        const Matrix<T> x = as_matrix(rows, n);
+        for (const KernelTable* table : tested_tables()) {
+            std::vector<T> all(std::size_t(x.n_rows()), T(7));
+            table->of<T>().logsumexp(x.const_rows(), all.data());
+            for (index_t r = 0; r < x.n_rows(); ++r) {
+                const std::string name = rows[std::size_t(r)].name;
+                const long double want = reference_logsumexp(rows[std::size_t(r)].values);
+                const T have = all[std::size_t(r)];
+                bool ok;
+                if (std::isnan(want)) ok = std::isnan(have);
+                else if (std::isinf(want)) ok = have == T(want);
+                else ok = std::fabs((long double)have - want) <= 8 * std::numeric_limits<T>::epsilon() * std::max(1.0L, std::fabs(want));
+                CHECK_MESSAGE(ok, where<T>(table, name, n, "logsumexp") << ": got " << have << ", expected " << double(want)
+                                                                         << " in " << show_row(rows[std::size_t(r)].values.data(), n));
+                T alone = T(7);
+                table->of<T>().logsumexp(x.const_rows().slice(r, r + 1), &alone);
+                CHECK_MESSAGE(same_row_bits(&alone, &have, 1), where<T>(table, name, n, "logsumexp: depends on its tile"));
             }
         }
     }
