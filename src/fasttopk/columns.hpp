@@ -61,6 +61,21 @@ inline void store_lanes(T* row, index_t c, index_t lanes, batch<V, A> v) {
     else store_values_partial<A>(row + c, lanes, v);
 }
 
+// A per-lane sum with Neumaier's compensation: a column may be 10^5 rows and more, whose plain
+// sequential sum (SciPy's) drifts by sqrt(n) ulp; this one stays within a few. Once the sum is
+// not finite (+inf, NaN) it is the answer as it is.
+template <class B>
+struct CompensatedLanes {
+    B sum, carry;
+    CompensatedLanes() : sum(0), carry(0) {}
+    void add(B e) {
+        const B t = sum + e;
+        carry = carry + xsimd::select(xsimd::abs(sum) >= xsimd::abs(e), (sum - t) + e, (e - t) + sum);
+        sum = t;
+    }
+    B value() const { return xsimd::select(xsimd::isfinite(sum), sum + carry, sum); }
+};
+
 // Rows between flushes of the per-lane counts kept in V (exact only up to 2^digits in float).
 constexpr index_t column_count_flush = index_t(1) << 20;
 
@@ -84,6 +99,7 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
     // Pass 2. log_softmax shifts by the maximum only where it is finite (by 0 elsewhere) and
     // counts the elements equal to the shift apart (see softmax_row).
     B shift[R], sum[R];
+    CompensatedLanes<B> total[R];
     bool all_finite = true;
     for (int i = 0; i < R; ++i) {
         shift[i] = m[i];
@@ -99,7 +115,7 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
         for (index_t r = 0; r < n; ++r) {
             for (int i = 0; i < R; ++i) {
                 const B e = exp_shifted<A>(at(r, i) - shift[i], true);
-                sum[i] = sum[i] + e;
+                total[i].add(e);
                 if constexpr (store_exps) store_lanes<Full, A>(out.row(r), c0 + i * width, lanes, e);
             }
         }
@@ -116,7 +132,7 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
                     if (!all_finite) e = xsimd::select(xsimd::isfinite(m[i]), e, exp_shifted<A>(d, false));
                     const auto is_shift = d == B(V(0));
                     count[i] = count[i] + xsimd::select(is_shift, B(V(1)), B(V(0)));
-                    sum[i] = sum[i] + xsimd::select(is_shift, B(V(0)), e);
+                    total[i].add(xsimd::select(is_shift, B(V(0)), e));
                 }
             }
             for (int i = 0; i < R; ++i) {
@@ -129,7 +145,7 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
         // log(rest) elsewhere (rest is then 0, inf or NaN).
         for (int i = 0; i < R; ++i) {
             alignas(64) V rest[width], log_sum[width];
-            sum[i].store_aligned(rest);
+            total[i].value().store_aligned(rest);
             for (index_t k = 0; k < width; ++k) {
                 const double c = counts[i * width + k], s = double(rest[k]);
                 log_sum[k] = V(c >= 1.0 ? std::log1p((c - 1.0) + s) : std::log(s));
@@ -141,7 +157,7 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
     // Pass 3. Every element of a column is read before it is written, so out may alias x.
     if constexpr (!Log) {
         B scale[R];
-        for (int i = 0; i < R; ++i) scale[i] = B(V(1)) / sum[i];
+        for (int i = 0; i < R; ++i) scale[i] = B(V(1)) / total[i].value();
         for (index_t r = 0; r < n; ++r) {
             for (int i = 0; i < R; ++i) {
                 const index_t c = c0 + i * width;
@@ -179,7 +195,8 @@ void logsumexp_column_block(Rows<const T> x, T* out, index_t c0, index_t lanes) 
     constexpr index_t width = B::size;
     const V minus_inf = -std::numeric_limits<V>::infinity();
     auto at = [&](index_t r, int i) { return load_lanes<Full, A>(x.row(r), c0 + i * width, lanes, minus_inf); };
-    B m[R], sum[R];
+    B m[R];
+    CompensatedLanes<B> sum[R];
     for (int i = 0; i < R; ++i) m[i] = B(minus_inf);
     for (index_t r = 0; r < x.n_rows; ++r) {
         for (int i = 0; i < R; ++i) {
@@ -192,19 +209,18 @@ void logsumexp_column_block(Rows<const T> x, T* out, index_t c0, index_t lanes) 
         const auto finite = xsimd::isfinite(m[i]);
         all_finite = all_finite && xsimd::all(finite);
         m[i] = xsimd::select(finite, m[i], B(V(0)));  // now the shift
-        sum[i] = B(V(0));
     }
     for (index_t r = 0; r < x.n_rows; ++r) {
         for (int i = 0; i < R; ++i) {
             const B d = at(r, i) - m[i];
             // A finite shift is the maximum: d <= 0 or NaN. Elsewhere d may be +inf.
-            sum[i] = sum[i] + (all_finite ? exp_shifted<A>(d, true) : exp_shifted<A>(d, false));
+            sum[i].add(all_finite ? exp_shifted<A>(d, true) : exp_shifted<A>(d, false));
         }
     }
     for (int i = 0; i < R; ++i) {
         alignas(64) V shift[width], total[width];
         m[i].store_aligned(shift);
-        sum[i].store_aligned(total);
+        sum[i].value().store_aligned(total);
         const index_t here = Full ? width : lanes;
         for (index_t k = 0; k < here; ++k)
             out[c0 + i * width + k] = from_value<T>(V(double(shift[k]) + std::log(double(total[k]))));

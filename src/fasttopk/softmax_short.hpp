@@ -95,6 +95,13 @@ inline void softmax_tile(batch<V, A>* columns, index_t n) {
         // log(sum) in double, vectorised: log1p((count - 1) + rest) where the shift is the row's
         // maximum (count >= 1); elsewhere count is 0 and rest is 0, inf or NaN, for which
         // log1p(rest - 1) = log(rest) exactly.
+        if constexpr (std::is_same_v<V, float>) {
+            // In float, as SciPy takes np.log of a float32 sum: xsimd's log1p is within an ulp.
+            const B arg = xsimd::select(at_shift >= B(1.0f), (at_shift - B(1.0f)) + rest, rest - B(1.0f));
+            const B log_sum = xsimd::select(xsimd::isnan(arg), arg, xsimd::log1p(arg));
+            for (index_t j = 0; j < n; ++j) columns[j] = columns[j] - log_sum;
+            return;
+        }
         using D = batch<double, A>;
         alignas(64) V count_lanes[width], rest_lanes[width], log_lanes[width];
         at_shift.store_aligned(count_lanes);
