@@ -113,7 +113,7 @@ def from_core(values: NDArray[Any], dtype: np.dtype[Any]) -> NDArray[Any]:
 def aligned(arr: NDArray[Any]) -> NDArray[Any]:
     """`arr`, or an aligned copy of it: the core loads whole elements, and an unaligned load
     is undefined behaviour. Every array the core reads passes here (through rows) once."""
-    return arr if arr.flags.aligned else arr.copy()
+    return arr if arr.flags.aligned else arr.copy(order="K")  # the same layout: the same kernel
 
 
 def has_internal_overlap(arr: NDArray[Any]) -> bool:
@@ -291,7 +291,9 @@ def reduction_view(arr: NDArray[Any], axis: int) -> NDArray[Any] | Panels:
     """What the core reads for a reduction of `arr` along `axis`, with the fewest copies, decided
     here only: a (rows, n) view when the reduced axis is contiguous (or can be made last without
     a copy); else :class:`Panels`, read in place by the column kernels, when the axes after it
-    form a contiguous block; else the (rows, n) copy of :func:`rows`."""
+    form a contiguous block; else the (rows, n) copy of :func:`rows`. Unaligned data is copied
+    first in its own layout, so that it meets the kernel its aligned twin meets (the same bits)."""
+    arr = aligned(arr)
     view = row_view(arr, axis)
     if view is not None:
         return view

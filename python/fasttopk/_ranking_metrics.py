@@ -209,7 +209,7 @@ def _reduce(hits: NDArray[np.bool_], normalize: bool, sample_weight: Any) -> flo
     # scikit-learn's own expressions, for the same value to the last bit.
     if normalize and sample_weight is None and hits.size:
         # np.average's value: the float64 sum of 0/1 (an exact integer) over n; one pass.
-        return int(np.count_nonzero(hits)) / hits.shape[0]
+        return int(np.count_nonzero(hits)) / int(hits.shape[0])
     if normalize:
         return float(np.average(hits, weights=sample_weight))
     elif sample_weight is None:
