@@ -42,13 +42,14 @@ inline batch<V, A> broadcast_extreme(batch<V, A> v) {
 // The first column of row[0, n) holding its largest (smallest) value, n >= width, the row
 // free of NaN: the extreme of its whole batches (the last one ending at n), then the equal
 // lanes' mask bits gathered into one word (a lane read twice sets the same bit), the lowest
-// one. `sum` gathers the values, so that the caller can tell whether a NaN was met.
+// one. `nan_seen` gathers the NaN lanes, so that the caller can tell whether a NaN was met (an
+// OR: a running sum instead was a dependency chain that tripled the time of 10-wide rows).
 template <bool FindMin, index_t Batches, class A, class T, class V = value_t<T>>
-inline index_t row_first_extreme(const T* row, index_t n, batch<V, A>& sum) {
+inline index_t row_first_extreme(const T* row, index_t n, xsimd::batch_bool<V, A>& nan_seen) {
     using B = batch<V, A>;
     constexpr index_t width = B::size;
     const index_t batches = Batches > 0 ? Batches : (n + width - 1) / width;
-    B v[short_arg_row_max];
+    B v[Batches > 0 ? Batches : short_arg_row_max];  // sized exactly: kept in registers
     B e = v[0] = load_values<A>(row);
     for (index_t q = 1; q < batches; ++q) {
         v[q] = load_values<A>(row + std::min(q * width, n - width));
@@ -58,22 +59,22 @@ inline index_t row_first_extreme(const T* row, index_t n, batch<V, A>& sum) {
     std::uint64_t equal = 0;
     for (index_t q = 0; q < batches; ++q) {
         equal |= mask_bits(v[q] == wanted) << std::min(q * width, n - width);
-        sum = sum + v[q];
+        nan_seen = nan_seen | is_nan(v[q]);
     }
     return lowest_bit(equal | (std::uint64_t(1) << 63));  // (never 0 without a NaN)
 }
 
-// Rows of width .. short_arg_row_max: row by row, in chunks; a chunk whose values sum to NaN
-// (a NaN, or inf - inf) is done again by `careful(chunk, out)`, which gives NaN its place.
+// Rows of width .. short_arg_row_max: row by row, in chunks; a chunk holding a NaN is done
+// again by `careful(chunk, out)`, which gives NaN its place.
 template <bool FindMin, index_t Batches, class A, class T, class Careful>
 void rows_first_extreme(Rows<const T> x, index_t* out, Careful&& careful) {
     using V = value_t<T>;
     constexpr index_t chunk = 256;
     for (index_t r0 = 0; r0 < x.n_rows; r0 += chunk) {
         const index_t r1 = std::min(x.n_rows, r0 + chunk);
-        batch<V, A> sum(V(0));
-        for (index_t r = r0; r < r1; ++r) out[r] = row_first_extreme<FindMin, Batches, A>(x.row(r), x.n_cols, sum);
-        if (xsimd::any(is_nan(sum))) careful(x.slice(r0, r1), out + r0);
+        xsimd::batch_bool<V, A> nan_seen(false);
+        for (index_t r = r0; r < r1; ++r) out[r] = row_first_extreme<FindMin, Batches, A>(x.row(r), x.n_cols, nan_seen);
+        if (xsimd::any(nan_seen)) careful(x.slice(r0, r1), out + r0);
     }
 }
 

@@ -45,18 +45,10 @@ index_t count_above(const T* x, index_t begin, index_t end, V s, V& finite_probe
 // Float rows of width .. short_rank_row_max scores, one row at a time in whole batches (the
 // last one ending at the row's end): two compares per batch with the true score s, their mask
 // bits gathered into one 64-bit word per kind (a lane read twice sets the same bit twice), then
-// rank = popcount((v > s) | ((v >= s) after the true column)). The finiteness check is a
-// running sum of the scores; only when that is not finite (a NaN or infinity, or an overflow
-// of huge scores) are they checked one by one.
+// rank = popcount((v > s) | ((v >= s) after the true column)). The finiteness check ORs the
+// lanes where v - v is NaN (NaN or infinity): an OR, not a running sum, whose add latency made
+// a dependency chain across the rows.
 constexpr index_t short_rank_row_max = 64;
-
-template <class A, class T>
-bool scores_finite(Rows<const T> scores) {
-    for (index_t r = 0; r < scores.n_rows; ++r)
-        for (index_t j = 0; j < scores.n_cols; ++j)
-            if (!std::isfinite(to_value(scores.row(r)[j]))) return false;
-    return true;
-}
 
 template <index_t Batches, class A, class T>
 bool true_label_rank_batched_rows(Rows<const T> scores, const index_t* labels, index_t* ranks) {
@@ -65,7 +57,7 @@ bool true_label_rank_batched_rows(Rows<const T> scores, const index_t* labels, i
     constexpr index_t width = B::size;
     const index_t n = scores.n_cols;
     const index_t batches = Batches > 0 ? Batches : (n + width - 1) / width;
-    B sum(V(0));
+    xsimd::batch_bool<V, A> not_finite(false);
     for (index_t r = 0; r < scores.n_rows; ++r) {
         const T* row = scores.row(r);
         const index_t t = labels[r];
@@ -76,12 +68,12 @@ bool true_label_rank_batched_rows(Rows<const T> scores, const index_t* labels, i
             const B v = load_values<A>(row + start);
             above |= mask_bits(v > s) << start;
             at_least |= mask_bits(v >= s) << start;
-            sum = sum + v;
+            not_finite = not_finite | is_nan(v - v);
         }
         const std::uint64_t after_t = ~((std::uint64_t(2) << t) - 1);  // t = 63: none
         ranks[r] = bit_count(above | (at_least & after_t));
     }
-    return xsimd::all(xsimd::isfinite(sum)) || scores_finite<A>(scores);
+    return !xsimd::any(not_finite);
 }
 
 // Rows narrower than a batch: a tile of rows (one per lane) as column registers (transpose.hpp
@@ -94,7 +86,7 @@ bool true_label_rank_narrow_rows(Rows<const T> scores, const index_t* labels, in
     constexpr index_t width = B::size;
     const index_t n = scores.n_cols;
     B columns[width];
-    B sum(V(0));
+    xsimd::batch_bool<V, A> not_finite(false);
     const B one(V(1)), zero(V(0));
     for (index_t r0 = 0; r0 < scores.n_rows; r0 += width) {
         const index_t rows_here = std::min(width, scores.n_rows - r0);
@@ -109,13 +101,13 @@ bool true_label_rank_narrow_rows(Rows<const T> scores, const index_t* labels, in
             const B v = columns[j];
             const auto beats = (v > target) | ((v == target) & (B(V(j)) > label));
             rank = rank + xsimd::select(beats, one, zero);
-            sum = sum + v;
+            not_finite = not_finite | is_nan(v - v);
         }
         alignas(64) index_t tile_ranks[width];
         store_values_as_indices<V, A>(rank, tile_ranks);
         std::copy(tile_ranks, tile_ranks + rows_here, ranks + r0);
     }
-    return xsimd::all(xsimd::isfinite(sum)) || scores_finite<A>(scores);
+    return !xsimd::any(not_finite);
 }
 
 template <class A, class T>
