@@ -6,7 +6,9 @@ kernel arithmetic (memory, threads and fork, interop, Dask, docs) run once, unde
 """
 from __future__ import annotations
 
+import gc
 import os
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +109,17 @@ def float_arrays(shape, *, nan: bool = True, inf: bool = True, width: int = 32,
 
     return hnp.arrays(dtype=st.sampled_from(list(dtypes)), shape=shape,
                       elements=st.floats(width=width, allow_nan=nan, allow_infinity=inf))
+
+
+def peak_growth(fn):
+    """(result, bytes): what fn returned and the peak of traced memory above the start."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        start = tracemalloc.get_traced_memory()[0]
+        result = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak - start

@@ -6,8 +6,6 @@ scikit-learn, hard values included; layouts that are not a contiguous inner bloc
 the copy; no n x C temporary on the in-place path."""
 from __future__ import annotations
 
-import gc
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -17,6 +15,8 @@ from sklearn.metrics import top_k_accuracy_score as sk_top_k_accuracy_score
 
 import fasttopk
 from fasttopk._layout import Panels, reduction_view
+
+from conftest import peak_growth
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
@@ -284,19 +284,6 @@ def test_rank_of_fortran_scores_rejects_nonfinite(rng, bad):
 # --- memory ------------------------------------------------------------------------------------
 
 MB = 1 << 20
-
-
-def peak_growth(fn):
-    gc.collect()
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        start = tracemalloc.get_traced_memory()[0]
-        result = fn()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return result, peak - start
 
 
 def test_in_place_path_makes_no_temporary():

@@ -7,12 +7,13 @@ O(k)-per-thread buffers are not NumPy's and are not counted, nor meant to be).""
 from __future__ import annotations
 
 import gc
-import tracemalloc
 
 import numpy as np
 import pytest
 
 import fasttopk
+
+from conftest import peak_growth
 
 MB = 1 << 20
 ROWS, COLS = 100_000, 1000  # 400 MB of float32
@@ -27,20 +28,6 @@ def big():
     yield x
     del x
     gc.collect()
-
-
-def peak_growth(fn):
-    """(result, bytes): what fn returned and the peak of traced memory above the start."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        start = tracemalloc.get_traced_memory()[0]
-        result = fn()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return result, peak - start
 
 
 def test_tracemalloc_sees_numpy_allocations():

@@ -98,7 +98,7 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
 
     // Pass 2. log_softmax shifts by the maximum only where it is finite (by 0 elsewhere) and
     // counts the elements equal to the shift apart (see softmax_row).
-    B shift[R], sum[R];
+    B shift[R], log_sums[R];  // log_sums: log_softmax's log(sum) per lane
     CompensatedLanes<B> total[R];
     bool all_finite = true;
     for (int i = 0; i < R; ++i) {
@@ -108,7 +108,6 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
             shift[i] = xsimd::select(finite, m[i], B(V(0)));
             all_finite = all_finite && xsimd::all(finite);
         }
-        sum[i] = B(V(0));
     }
     constexpr bool store_exps = !Log && !is_half_v<T>;
     if constexpr (!Log) {
@@ -150,7 +149,7 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
                 const double c = counts[i * width + k], s = double(rest[k]);
                 log_sum[k] = V(c >= 1.0 ? std::log1p((c - 1.0) + s) : std::log(s));
             }
-            sum[i] = B::load_aligned(log_sum);
+            log_sums[i] = B::load_aligned(log_sum);
         }
     }
 
@@ -170,7 +169,7 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
     } else {
         for (index_t r = 0; r < n; ++r)
             for (int i = 0; i < R; ++i)
-                store_lanes<Full, A>(out.row(r), c0 + i * width, lanes, (at(r, i) - shift[i]) - sum[i]);
+                store_lanes<Full, A>(out.row(r), c0 + i * width, lanes, (at(r, i) - shift[i]) - log_sums[i]);
     }
 }
 

@@ -201,7 +201,7 @@ void logsumexp_short_rows(Rows<const T> x, T* out) {
         sum.store_aligned(sum_lanes);
         m.store_aligned(max_lanes);
         for (index_t i = 0; i < width; i += index_t(D::size)) {
-            const D s = xsimd::batch_cast<double>(D::load_unaligned(sum_lanes + i)), sh = D::load_unaligned(shift_lanes + i);
+            const D s = D::load_unaligned(sum_lanes + i), sh = D::load_unaligned(shift_lanes + i);
             (sh + xsimd::log(s)).store_unaligned(result + i);
         }
         const bool some_inf = xsimd::any(m == B(inf));
