@@ -162,6 +162,26 @@ def same_view(a: NDArray[Any], b: NDArray[Any]) -> bool:
     )
 
 
+# NumPy 2.1 added reshape(copy=False), which refuses where a view cannot be had; NumPy 2.5
+# deprecates setting .shape, the way to ask that of older NumPy.
+_RESHAPE_TAKES_COPY = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
+
+
+def reshaped_view(arr: NDArray[Any], shape: tuple[int, ...]) -> NDArray[Any] | None:
+    """`arr` reshaped to `shape` without a copy, or None when that would need one."""
+    if _RESHAPE_TAKES_COPY:
+        try:
+            return np.reshape(arr, shape, copy=False)
+        except ValueError:
+            return None
+    view = arr.view()
+    try:
+        view.shape = shape  # refuses (AttributeError) when it would need a copy
+    except AttributeError:
+        return None
+    return view
+
+
 def row_view(arr: NDArray[Any], axis: int) -> NDArray[Any] | None:
     """A 2-D (rows, n) view with `axis` last and a contiguous last axis, or None when the layout
     forbids one."""
@@ -169,12 +189,7 @@ def row_view(arr: NDArray[Any], axis: int) -> NDArray[Any] | None:
     n = moved.shape[-1]
     n_rows = int(np.prod(moved.shape[:-1], dtype=np.int64))
     if (n <= 1 or moved.strides[-1] == moved.itemsize) and moved.flags.aligned:
-        view = moved.view()
-        try:
-            view.shape = (n_rows, n)  # refuses (AttributeError) when it would need a copy
-        except AttributeError:
-            return None
-        return view
+        return reshaped_view(moved, (n_rows, n))
     return None
 
 
@@ -265,10 +280,8 @@ def panel_view(
     (the layout the column kernels read and write), or None when the layout forbids one."""
     if not arr.flags.aligned or not arr.dtype.isnative:
         return None
-    view = arr.transpose(order).view()
-    try:
-        view.shape = shape  # refuses (AttributeError) when it would need a copy
-    except AttributeError:
+    view = reshaped_view(arr.transpose(order), shape)
+    if view is None:
         return None
     if view.strides[2] != view.itemsize or any(s % view.itemsize for s in view.strides):
         return None
