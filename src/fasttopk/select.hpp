@@ -457,6 +457,12 @@ constexpr index_t short_topk_row_max = 64;
 constexpr index_t short_topk_k_max = 16;
 template <class A, class T>
 void topk_short_rows(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices);
+// Float rows of up to rank_sort_row_max elements with k from rank_sort_k_min: every element's
+// place counted outright (topk_short.hpp).
+constexpr index_t rank_sort_row_max = 128;
+constexpr index_t rank_sort_k_min = 16;
+template <class A, class T>
+void topk_rank_sort(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices);
 
 template <class A, class T>
 void topk_rows(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values,
@@ -465,6 +471,10 @@ void topk_rows(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> va
     if constexpr (std::is_floating_point_v<V> && sizeof(key_t<V>) == 4) {
         if (x.n_cols <= short_topk_row_max && k >= 1 && k <= short_topk_k_max) {
             topk_short_rows<A>(x, k, largest, values, indices);  // always sorted
+            return;
+        }
+        if (x.n_cols <= rank_sort_row_max && k >= rank_sort_k_min) {
+            topk_rank_sort<A>(x, k, largest, values, indices);  // always sorted
             return;
         }
     }

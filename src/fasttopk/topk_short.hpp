@@ -108,4 +108,82 @@ void topk_tiles(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<i
     }
 }
 
+// acc + 1 in the lanes where m holds. On SSE2/AVX2 an integer mask is a register of all-ones
+// (-1) lanes: one subtraction, not a select of 1 and 0 and an add.
+template <class A, class K>
+inline batch<K, A> count_where(batch<K, A> acc, xsimd::batch_bool<K, A> m) {
+    if constexpr (std::is_base_of_v<xsimd::sse2, A>)
+        return acc - batch<K, A>(typename batch<K, A>::register_type(m));
+    else
+        return xsimd::select(m, acc + batch<K, A>(K(1)), acc);
+}
+
+// Rows of up to rank_sort_row_max elements, k beyond the tiles' reach: each element's place in
+// the order is counted outright,
+//   place(i) = #{j : key_j > key_i} + #{j < i : key_j == key_i}
+// (the order rule: larger key first, the lower index first among equals), a batch of i at a
+// time against every j broadcast: n^2 / width compares, no branch on the data. The places are
+// a permutation of 0..n-1, so putting i at place(i) sorts the row; the first k are the answer.
+template <class A, class T>
+void topk_rank_sort(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices) {
+    using V = value_t<T>;
+    using K = key_t<V>;
+    using KB = batch<K, A>;
+    static_assert(sizeof(K) == 4, "lane indices are 32-bit");
+    constexpr index_t width = KB::size;
+    const index_t n = x.n_cols;
+    const K flip = largest ? K(0) : K(-1);
+    alignas(64) K keys[rank_sort_row_max + width] = {};
+    alignas(64) K places[rank_sort_row_max + width];
+    alignas(64) K lane_index[width];
+    for (index_t i = 0; i < width; ++i) lane_index[i] = K(i);
+    const KB iota = KB::load_aligned(lane_index), zero(K(0));
+    index_t at[rank_sort_row_max];
+    for (index_t r = 0; r < x.n_rows; ++r) {
+        const T* row = x.row(r);
+        for (index_t j = 0; j < n; ++j) keys[j] = order_key<V>(to_value(row[j]), flip);
+        for (index_t i0 = 0; i0 < n; i0 += width) {
+            const KB key_i = KB::load_aligned(keys + i0);
+            // Every j before the batch precedes every lane: it counts when key_j >= key_i, i.e.
+            // place = i0 - #{j < i0 : key_i > key_j}. Two chains, each half the length.
+            KB smaller0 = zero, smaller1 = zero, smaller2 = zero, smaller3 = zero;
+            index_t j = 0;
+            for (; j + 4 <= i0; j += 4) {
+                smaller0 = count_where(smaller0, key_i > KB(keys[j]));
+                smaller1 = count_where(smaller1, key_i > KB(keys[j + 1]));
+                smaller2 = count_where(smaller2, key_i > KB(keys[j + 2]));
+                smaller3 = count_where(smaller3, key_i > KB(keys[j + 3]));
+            }
+            for (; j < i0; ++j) smaller0 = count_where(smaller0, key_i > KB(keys[j]));
+            // Inside the batch: key_j > key_i, or equal with j before the lane's i.
+            const index_t batch_end = std::min(n, i0 + width);
+            KB larger0 = zero, larger1 = zero, larger2 = zero, larger3 = zero;
+            for (; j < batch_end; ++j) {
+                const KB key_j(keys[j]);
+                const auto ahead = (key_j > key_i) | ((key_j == key_i) & (iota > KB(K(j - i0))));
+                larger0 = count_where(larger0, ahead);
+            }
+            // After the batch: key_j > key_i.
+            for (; j + 4 <= n; j += 4) {
+                larger0 = count_where(larger0, KB(keys[j]) > key_i);
+                larger1 = count_where(larger1, KB(keys[j + 1]) > key_i);
+                larger2 = count_where(larger2, KB(keys[j + 2]) > key_i);
+                larger3 = count_where(larger3, KB(keys[j + 3]) > key_i);
+            }
+            for (; j < n; ++j) larger0 = count_where(larger0, KB(keys[j]) > key_i);
+            const KB place = KB(K(i0)) - ((smaller0 + smaller1) + (smaller2 + smaller3))
+                             + ((larger0 + larger1) + (larger2 + larger3));
+            place.store_aligned(places + i0);
+        }
+        for (index_t i = 0; i < n; ++i) at[places[i]] = i;
+        T* values_out = values.row(r);
+        index_t* indices_out = indices.row(r);
+        for (index_t p = 0; p < k; ++p) {
+            const index_t j = at[p];
+            indices_out[p] = j;
+            values_out[p] = row[j];
+        }
+    }
+}
+
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE

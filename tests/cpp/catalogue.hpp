@@ -120,12 +120,12 @@ std::vector<NamedRow<T>> hostile_rows(index_t n, std::uint64_t seed) {
     return rows;
 }
 
-// Lengths around every SIMD width and unroll block (1..70), the top-k buffer and sort
+// Lengths around every SIMD width and unroll block (1..70), a row of the rank sort (100), the top-k buffer and sort
 // thresholds, and long rows past argmax's 4096-element spans.
 inline std::vector<index_t> test_lengths() {
     std::vector<index_t> lengths;
     for (index_t n = 1; n <= 70; ++n) lengths.push_back(n);
-    for (index_t n : {127, 128, 129, 255, 256, 257, 1023, 1024, 1025, 4095, 4096, 4097, 8191, 8192, 8193, 8200})
+    for (index_t n : {100, 127, 128, 129, 255, 256, 257, 1023, 1024, 1025, 4095, 4096, 4097, 8191, 8192, 8193, 8200})
         lengths.push_back(n);
     return lengths;
 }
