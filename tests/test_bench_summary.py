@@ -3,6 +3,7 @@ the chart's per-round speed-ups. No peer is imported and nothing is timed (the b
 is `make bench`, never a test)."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -89,3 +90,20 @@ def test_chart_pairs_runs_of_the_same_round():
     row = _row("argmax", (100000, 10), 1, 1.0, 2.0)
     assert chart.round_speedups(row, "peer") == pytest.approx([2.0, 4.0, 2.0])
     assert chart.round_speedups(row, "torch") == []
+
+
+def test_thread_scaling_run_writes_a_row_per_kernel_and_thread_count(tmp_path, monkeypatch):
+    """benchmarks.scaling end to end on a small shape: every kernel's row, a time per thread
+    count, and the read bandwidth measured at each count."""
+    from benchmarks import machine, scaling
+
+    monkeypatch.setattr(machine, "OUT_DIR", str(tmp_path))
+    scaling.main(["--threads", "1,2", "--shapes", "300x40", "--bandwidth-mib", "16", "--out", "s"])
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert sorted(saved["meta"]["read_bandwidth_gbps"]) == ["1", "2"]
+    kinds = [(r["kernel"], r["k"]) for r in saved["rows"]]
+    assert kinds == [("argmax", None), ("softmax", None), ("log_softmax", None), ("logsumexp", None),
+                     ("topk", 1), ("topk", 5), ("accuracy", 1), ("accuracy", 5)]
+    assert all(sorted(r["ms"]) == ["1", "2"] and min(r["ms"].values()) > 0 for r in saved["rows"])
+    table = (tmp_path / "s.md").read_text()
+    assert table.count("| 300×40 |") == len(kinds)
