@@ -35,7 +35,7 @@ def _threads_default() -> str:
     while t < n:
         counts.append(t)
         t *= 2
-    return ",".join(map(str, counts + [n]))
+    return ",".join(map(str, [*counts, n]))
 
 
 def _contenders(kernel: str, k: int | None, x: np.ndarray, y: np.ndarray, torch):
@@ -66,7 +66,7 @@ def _contenders(kernel: str, k: int | None, x: np.ndarray, y: np.ndarray, torch)
 
 
 def _rows_for(shape):
-    n, c = shape
+    c = shape[1]
     out = [("argmax", None), ("softmax", None), ("log_softmax", None), ("logsumexp", None)]
     out += [("topk", k) for k in TOPK_KS if k <= c]
     out += [("accuracy", k) for k in ACCURACY_KS if k <= c]
