@@ -1,6 +1,7 @@
 """softmax/log_softmax accuracy at every row length and agreement between ISAs (issue 7, items 3,
 7 and 9), and argmax down the columns of very tall matrices (item 10)."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -63,7 +64,15 @@ def test_denormal_outputs_match_scipy(dtype):
     else:
         row = [0.0, -700.0, -708.5, -740.0, -744.4, -745.0, -746.0, -800.0, -np.inf, 3.25]
     x = np.array([row, row[::-1]], dtype=dtype)
-    np.testing.assert_array_equal(ftk.softmax(x), scipy.special.softmax(x, axis=-1))
+    got, want = ftk.softmax(x), scipy.special.softmax(x, axis=-1)
+    np.testing.assert_array_equal(got == 0, want == 0)  # nothing flushed to zero, nothing more
+    # NumPy's float64 exp is libm's on most CPUs, and its own SIMD code on AVX-512 ones (NumPy
+    # 2.5 on an Intel Xeon: 4% of arguments differ from libm by 1 ulp); ours agrees with the
+    # former bit for bit here, and with either within one ulp.
+    args = (x - x.max(axis=1, keepdims=True)).ravel()
+    numpy_exp_is_libm = all(float(np.exp(a)) == math.exp(a) for a in args.astype(np.float64) if a > -np.inf)
+    exact = dtype == np.float32 or numpy_exp_is_libm
+    assert ulp_distance(got, want).max() <= (0 if exact else 1)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
