@@ -149,6 +149,12 @@ bench: install
 bench-publish: install
 	$(PY) -m benchmarks.publish $(BENCH_PUBLISH_ARGS)
 
+# Thread scaling (issue 12, item 5): every kernel at 1, 2, 4, ... threads up to the CPU count,
+# into build/bench/scaling.{json,md}; benchmarks/results/scaling.* is a 16-core run of it.
+.PHONY: bench-scaling
+bench-scaling: install
+	$(PY) -m benchmarks.scaling $(BENCH_SCALING_ARGS)
+
 clean:
 	rm -rf build $(VENV)
 

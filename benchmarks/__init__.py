@@ -15,6 +15,8 @@ Modules:
     chart      the chart: the spread of per-round speed-ups, one panel per kernel
     summary    the README's compact table (median speed-up per kernel and peer)
     publish    copies a clean run into benchmarks/results/ and the README
+    scaling    thread scaling: every kernel at 1, 2, 4, ... threads (``python -m benchmarks.scaling``)
+    dask_bench top-k accuracy over a score file larger than memory (``make bench-dask``)
 """
 
 import os

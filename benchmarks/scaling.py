@@ -151,6 +151,33 @@ def main(argv=None):
     print(f"wrote {stem}.json and {stem}.md")
 
 
+README_KERNELS = (("argmax", None), ("softmax", None), ("log_softmax", None), ("logsumexp", None),
+                  ("topk", 5), ("topk", 50), ("accuracy", 5))
+
+
+def readme_table(saved: dict) -> str:
+    """The README's compact view of a saved run: per kernel and DESIGN shape, the speed-up of the
+    largest thread count over one thread, and the share of that many processes' read bandwidth."""
+    meta, rows = saved["meta"], saved["rows"]
+    top = str(meta["thread_counts"][-1])
+    bw = meta["read_bandwidth_gbps"][top]
+    shapes = [s for s in report.DESIGN_SHAPES if any(tuple(r["shape"]) == s for r in rows)]
+    head = ["kernel"] + [report.shape_str(s) for s in shapes]
+    lines = ["| " + " | ".join(head) + " |", "|:--|" + "--:|" * len(shapes)]
+    for kernel, k in README_KERNELS:
+        cells = [kernel + ("" if k is None else f" k={k}")]
+        for s in shapes:
+            r = next((r for r in rows if r["kernel"] == kernel and r["k"] == k and tuple(r["shape"]) == s), None)
+            if r is None:
+                cells.append("—")
+                continue
+            ms = r["ms"]
+            gbps = r["bytes_read"] / (ms[top] * 1e-3) / 1e9
+            cells.append(f"{ms['1'] / ms[top]:.1f}× · {100 * gbps / bw:.0f}%")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _line(row, counts, bw) -> str:
     top = counts[-1]
     ms = row["ms"]

@@ -107,3 +107,14 @@ def test_thread_scaling_run_writes_a_row_per_kernel_and_thread_count(tmp_path, m
     assert all(sorted(r["ms"]) == ["1", "2"] and min(r["ms"].values()) > 0 for r in saved["rows"])
     table = (tmp_path / "s.md").read_text()
     assert table.count("| 300×40 |") == len(kinds)
+
+
+def test_readme_thread_table_is_the_published_scaling_run():
+    """The README's 16-core table is benchmarks.scaling's view of benchmarks/results/scaling.json."""
+    from benchmarks import scaling
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "benchmarks", "results", "scaling.json")) as f:
+        table = scaling.readme_table(json.load(f))
+    with open(os.path.join(root, "README.md")) as f:
+        assert table in f.read()
