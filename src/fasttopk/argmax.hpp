@@ -122,8 +122,8 @@ template <class A, class T>
 void arg_reduce_rows(Rows<const T> x, bool find_min, index_t* out) {
     if constexpr (std::is_floating_point_v<value_t<T>>) {
         if (x.n_cols >= 1 && x.n_cols <= short_arg_row_max) {
-            if (find_min) arg_extreme_short_rows<true, A>(x, out);
-            else arg_extreme_short_rows<false, A>(x, out);
+            if (find_min) arg_extreme_short_rows<true, short_rows_arch<A>>(x, out);
+            else arg_extreme_short_rows<false, short_rows_arch<A>>(x, out);
             return;
         }
     }

@@ -129,7 +129,7 @@ bool true_label_rank_rows(Rows<const T> scores, const index_t* labels, index_t* 
     using V = value_t<T>;
     if constexpr (std::is_floating_point_v<V>) {
         if (scores.n_cols >= 1 && scores.n_cols <= short_rank_row_max)
-            return true_label_rank_short_rows<A>(scores, labels, ranks);
+            return true_label_rank_short_rows<short_rows_arch<A>>(scores, labels, ranks);
     }
     V finite_probe = V(0);
     for (index_t r = 0; r < scores.n_rows; ++r) {
