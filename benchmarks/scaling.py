@@ -41,6 +41,8 @@ def _threads_default() -> str:
 def _contenders(kernel: str, k: int | None, x: np.ndarray, y: np.ndarray, torch):
     import fasttopk
 
+    from .cases import torch_topk_accuracy
+
     t = torch.from_numpy(x) if torch is not None else None
     yt = torch.from_numpy(y) if torch is not None else None
     if kernel == "argmax":
@@ -56,7 +58,7 @@ def _contenders(kernel: str, k: int | None, x: np.ndarray, y: np.ndarray, torch)
     elif kernel == "accuracy":
         labels = np.arange(x.shape[1])
         pair = (lambda: fasttopk.top_k_accuracy_score(y, x, k=k, labels=labels),
-                lambda: (torch.topk(t, k, dim=1).indices == yt[:, None]).any(dim=1).double().mean().item())
+                lambda: torch_topk_accuracy(t, yt, k))
     else:
         raise ValueError(kernel)
     cs = [Contender("fasttopk", "fasttopk", pair[0])]
@@ -172,16 +174,20 @@ def readme_table(saved: dict) -> str:
                 cells.append("—")
                 continue
             ms = r["ms"]
-            gbps = r["bytes_read"] / (ms[top] * 1e-3) / 1e9
+            gbps = _gbps(r, top)
             cells.append(f"{ms['1'] / ms[top]:.1f}× · {100 * gbps / bw:.0f}%")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
+def _gbps(row, threads) -> float:
+    return row["bytes_read"] / (row["ms"][threads] * 1e-3) / 1e9
+
+
 def _line(row, counts, bw) -> str:
     top = counts[-1]
     ms = row["ms"]
-    gbps = row["bytes_read"] / (ms[top] * 1e-3) / 1e9
+    gbps = _gbps(row, top)
     k = f" k={row['k']}" if row["k"] is not None else ""
     return (f"{row['kernel']}{k} {report.shape_str(row['shape'])}: "
             + " ".join(f"{t}t {ms[t]:.3f}" for t in counts)
@@ -196,7 +202,7 @@ def markdown(rows, counts, bw, meta) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         ms = r["ms"]
-        gbps = r["bytes_read"] / (ms[top] * 1e-3) / 1e9
+        gbps = _gbps(r, top)
         tms = r["torch_ms"].get(top)
         cells = [r["kernel"], report.shape_str(r["shape"]), "" if r["k"] is None else str(r["k"])]
         cells += [report.fmt_ms(ms[t]) for t in counts]
