@@ -58,7 +58,9 @@ inline batch<key_t<T>, A> order_keys(batch<T, A> x, key_t<T> flip) {
         const batch<T, A> canonical =
             xsimd::select(is_nan(x), batch<T, A>(std::numeric_limits<T>::quiet_NaN()), x + batch<T, A>(T(0)));
         const KB bits = xsimd::bitwise_cast<KB>(canonical);
-        return bits ^ ((bits >> int(8 * sizeof(K) - 1)) & KB(low_bits)) ^ KB(flip);
+        // A compare, not an arithmetic shift, makes the negatives' mask: AVX2 has no 64-bit
+        // arithmetic shift (xsimd 8.1 emulates it lane by lane).
+        return bits ^ xsimd::select(bits < KB(K(0)), KB(low_bits), KB(K(0))) ^ KB(flip);
     }
 }
 
