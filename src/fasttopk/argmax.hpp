@@ -151,47 +151,52 @@ inline bool column_wins(V v, V best) {
     return FindMin ? v < best : v > best;
 }
 
+// Row after row, as the rows lie (a pass down a narrow strip instead would fetch a page per
+// row, one TLB miss each): each register of columns keeps its running extreme and row in
+// memory, which for a row of up to a few thousand columns stays in L1.
 template <bool FindMin, class A, class T>
 void arg_extreme_columns(Rows<const T> x, index_t* out) {
     using V = value_t<T>;
     using B = batch<V, A>;
     constexpr index_t width = B::size;
-    index_t c = 0;
-    for (; c + width <= x.n_cols; c += width) {
-        alignas(64) V best_values[width];
-        for (index_t r0 = 0; r0 < x.n_rows; r0 += column_block_rows) {
-            const index_t r1 = std::min(x.n_rows, r0 + column_block_rows);
-            B best = load_values<A>(x.row(r0) + c);
-            B at(V(0));  // the row within this block
-            for (index_t r = r0 + 1; r < r1; ++r) {
-                const B v = load_values<A>(x.row(r) + c);
-                auto wins = FindMin ? (v < best) : (v > best);
-                if constexpr (std::is_floating_point_v<V>) wins = wins | (is_nan(v) & !is_nan(best));
-                best = xsimd::select(wins, v, best);
-                at = xsimd::select(wins, B(V(r - r0)), at);
+    const index_t whole = x.n_cols / width, regs = (x.n_cols + width - 1) / width, tail = x.n_cols - whole * width;
+    Scratch<B> best(regs), at(regs);
+    Scratch<V> best_values(regs * width);  // the winners of the blocks so far
+    B* best_of = best.get();
+    B* at_of = at.get();
+    for (index_t r0 = 0; r0 < x.n_rows; r0 += column_block_rows) {
+        const index_t r1 = std::min(x.n_rows, r0 + column_block_rows);
+        const index_t tail_whole_until = tail ? rows_readable_whole(x, 0, regs * width) : r1;
+        auto load = [&](index_t r, index_t g) {
+            const T* p = x.row(r) + g * width;
+            return g < whole || r < tail_whole_until ? load_values<A>(p) : load_values_partial<A>(p, tail, V(0));
+        };
+        for (index_t g = 0; g < regs; ++g) {
+            best_of[g] = load(r0, g);
+            at_of[g] = B(V(0));  // the row within this block
+        }
+        for (index_t r = r0 + 1; r < r1; ++r) {
+            const B row_number(V(r - r0));
+            for (index_t g = 0; g < regs; ++g) {
+                const B v = load(r, g), b = best_of[g];
+                auto wins = FindMin ? (v < b) : (v > b);
+                if constexpr (std::is_floating_point_v<V>) wins = wins | (is_nan(v) & !is_nan(b));
+                best_of[g] = xsimd::select(wins, v, b);
+                at_of[g] = xsimd::select(wins, row_number, at_of[g]);
             }
+        }
+        for (index_t g = 0; g < regs; ++g) {
             alignas(64) V block_values[width], block_rows[width];
-            best.store_aligned(block_values);
-            at.store_aligned(block_rows);
-            for (index_t i = 0; i < width; ++i) {
-                if (r0 == 0 || column_wins<FindMin>(block_values[i], best_values[i])) {
-                    best_values[i] = block_values[i];
-                    out[c + i] = r0 + index_t(block_rows[i]);
+            best_of[g].store_aligned(block_values);
+            at_of[g].store_aligned(block_rows);
+            V* merged = best_values.get() + g * width;
+            for (index_t i = 0; i < std::min(width, x.n_cols - g * width); ++i) {
+                if (r0 == 0 || column_wins<FindMin>(block_values[i], merged[i])) {
+                    merged[i] = block_values[i];
+                    out[g * width + i] = r0 + index_t(block_rows[i]);
                 }
             }
         }
-    }
-    for (; c < x.n_cols; ++c) {
-        V best = to_value(x.row(0)[c]);
-        index_t at = 0;
-        for (index_t r = 1; r < x.n_rows; ++r) {
-            const V v = to_value(x.row(r)[c]);
-            if (column_wins<FindMin>(v, best)) {
-                best = v;
-                at = r;
-            }
-        }
-        out[c] = at;
     }
 }
 

@@ -171,6 +171,18 @@ inline void prefetch_row(const T* row, index_t n) {
     for (index_t off = 0; off < bytes; off += line) __builtin_prefetch(p + off);
 }
 
+// How many leading rows r of x can have [row(r) + c0, row(r) + c0 + span) read whole though the
+// span runs past the last column: as long as it ends within the last row, it lies in memory the
+// view spans (between its first and last element), so a register whose last lanes are outside
+// the columns is loaded whole rather than lane by lane. Those lanes are never output.
+template <class T>
+index_t rows_readable_whole(Rows<const T> x, index_t c0, index_t span) {
+    if (x.row_stride <= 0 || x.n_rows < 1) return 0;
+    const index_t end = (x.n_rows - 1) * x.row_stride + x.n_cols;  // one past the last element
+    if (end < c0 + span) return 0;
+    return std::min(x.n_rows, (end - c0 - span) / x.row_stride + 1);
+}
+
 // The registers of the short-row kernels (argmax, topk k <= 16, rank, softmax, logsumexp on
 // rows of up to 64 elements): on AVX-512 CPUs, AVX2's. A row of 8..15 floats fills an AVX2
 // batch but not an AVX-512 one (which sends it to the tiles), and 16-row tiles cost more to
