@@ -264,6 +264,25 @@ PYBIND11_MODULE(_core, m) {
         });
     }, py::arg("x"), py::arg("out"));
 
+    m.def("topk_panels", [](const py::array& x, index_t k, bool largest, const py::array& values,
+                            const py::array& indices) {
+        by_dtype(x, [&](auto tag) {
+            using T = decltype(tag);
+            auto p = as_const(panels_view<T>(x, "x", false));
+            same_dtype(values, x, "values");
+            auto v = panels_view<T>(values, "values", true);
+            auto i = panels_view<index_t>(indices, "indices", true);
+            if (k < 0 || k > p.n) throw py::value_error("k: must lie in [0, n]");
+            for (const auto& [outer, n, inner] : {std::array<index_t, 3>{v.n_outer, v.n, v.n_inner},
+                                                  std::array<index_t, 3>{i.n_outer, i.n, i.n_inner}})
+                if (outer != p.n_outer || n != k || inner != p.n_inner) throw py::value_error("values/indices: wrong shape");
+            py::gil_scoped_release nogil;
+            fasttopk::topk_panels<T>(p, k, largest, v, i);
+            return 0;
+        });
+    }, py::arg("x"), py::arg("k"), py::arg("largest"), py::arg("values"), py::arg("indices"),
+       "topk along the middle axis of x viewed as (outer, n, inner), read in place; always sorted.");
+
     m.def("true_label_rank_columns", [](const py::array& scores, const py::array& labels, const py::array& ranks) {
         return by_dtype(scores, [&](auto tag) {
             using T = decltype(tag);

@@ -73,6 +73,11 @@ def softmax_panels(x: _Array, log: bool, out: _Array) -> None:
     whose inner axis is contiguous, into `out` of the same shape and dtype (which may be `x`
     itself): ``fasttopk.softmax`` along a non-last axis, read in place."""
 
+def topk_panels(x: _Array, k: int, largest: bool, values: _Array, indices: _Array) -> None:
+    """The k largest (smallest) along the middle axis of the 3-D (outer, n, inner) `x` (inner
+    contiguous) into `values` (x's dtype) and int64 `indices`, both (outer, k, inner), always
+    sorted: ``fasttopk.topk`` along a non-last axis, read in place."""
+
 def logsumexp_panels(x: _Array, out: _Array) -> None:
     """logsumexp along the middle axis of the 3-D (outer, n, inner) `x` (inner contiguous)
     into the 1-D `out` of length outer * inner, in (outer, inner) order."""

@@ -19,6 +19,7 @@ __all__ = [
     "aligned",
     "bfloat16_to_float32",
     "core_dtype",
+    "direct_columns",
     "direct_rows",
     "float_result_dtype",
     "from_core",
@@ -231,6 +232,19 @@ def direct_rows(x: object, axis: object) -> NDArray[Any] | None:
     ):
         return None
     return view
+
+
+def direct_columns(x: object, axis: object) -> NDArray[Any] | None:
+    """The fast path of topk along axis 0 of a 2-D ndarray of a core dtype with contiguous rows:
+    `x` as one (1, n, C) panel (:class:`Panels`' view, without the general layout search), or
+    None."""
+    if type(x) is not np.ndarray or type(axis) is not int or x.ndim != 2 or axis not in (0, -2):
+        return None
+    if not is_core_dtype(x.dtype) or not x.flags.aligned:
+        return None
+    if x.shape[0] == 0 or x.shape[1] < 2 or x.strides[1] != x.itemsize or x.strides[0] % x.itemsize:
+        return None
+    return x[np.newaxis]
 
 
 def writable_rows(out: NDArray[Any], axis: int) -> NDArray[Any] | None:

@@ -14,7 +14,18 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _conventions, _core, _interop
 from ._dask_dispatch import dask_api, is_dask
-from ._layout import direct_rows, from_core, overlaps, restore_axis, rows, to_core
+from ._layout import (
+    Panels,
+    direct_columns,
+    direct_rows,
+    from_core,
+    overlaps,
+    reduction_view,
+    restore_axis,
+    restore_panels,
+    rows,
+    to_core,
+)
 from ._validation import (
     as_real_array,
     check_flag,
@@ -262,13 +273,21 @@ def _topk(
         indices = np.empty((fast.shape[0], k), dtype=np.int64)
         _core.topk(fast, k, largest, sorted, values, indices)
         return (values, indices) if fast is x else (values[0], indices[0])
+    panel = direct_columns(x, axis)
+    if panel is not None and type(k) is int and 0 < k <= panel.shape[1]:
+        values = np.empty((1, k, panel.shape[2]), dtype=panel.dtype)
+        indices = np.empty((1, k, panel.shape[2]), dtype=np.int64)
+        _core.topk_panels(panel, k, largest, values, indices)
+        return values[0], indices[0]
     arr = as_real_array(x, "x")
     if arr.ndim == 0:
         raise ValueError("x must have at least one dimension")
     axis_ = normalize_axis(axis, arr.ndim)
     k = check_k(k, arr.shape[axis_])
     core = to_core(arr)
-    source = rows(core, axis_)
+    source = reduction_view(core, axis_)
+    if isinstance(source, Panels):  # along a non-last axis, read in place
+        return _topk_panels(source, k, largest, arr.shape, axis_, arr.dtype)
     values = np.empty((source.shape[0], k), dtype=core.dtype)
     indices = np.empty((source.shape[0], k), dtype=np.int64)
     if values.size:
@@ -276,6 +295,27 @@ def _topk(
     values = restore_axis(values, arr.shape, axis_)
     indices = restore_axis(indices, arr.shape, axis_)
     return from_core(values, arr.dtype), indices
+
+
+def _topk_panels(
+    source: Panels,
+    k: int,
+    largest: bool,
+    shape: tuple[int, ...],
+    axis: int,
+    dtype: np.dtype[Any],
+) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """topk along the middle axis of `source`'s panels, read where it lies (always sorted)."""
+    n_outer, _, n_inner = source.view.shape
+    values = np.empty((n_outer, k, n_inner), dtype=source.view.dtype)
+    indices = np.empty((n_outer, k, n_inner), dtype=np.int64)
+    if k:
+        _core.topk_panels(source.view, k, largest, values, indices)
+    result_shape = (*shape[:axis], k, *shape[axis + 1:])
+    return (
+        from_core(restore_panels(values, result_shape, source.order), dtype),
+        restore_panels(indices, result_shape, source.order),
+    )
 
 
 @overload

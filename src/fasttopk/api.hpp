@@ -189,6 +189,17 @@ void topk(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values,
     });
 }
 
+// topk along the middle axis of panels, always sorted: values and indices are panels of k rows.
+template <class T>
+void topk_panels(Panels<const T> x, index_t k, bool largest, Panels<T> values, Panels<index_t> indices) {
+    if (k < 0 || k > x.n) throw std::invalid_argument("k must lie in [0, n]");
+    if (k == 0) return;
+    auto fn = active_kernels().of<T>().topk_columns;
+    for_panel_columns(x.n_outer, x.n, x.n_inner, [&](index_t o, index_t c0, index_t c1) {
+        fn(x.columns(o, c0, c1), k, largest, values.columns(o, c0, c1), indices.columns(o, c0, c1));
+    });
+}
+
 // Returns false if the scores hold NaN or +-inf. labels[r] must lie in [0, n_cols).
 template <class T>
 bool true_label_rank(Rows<const T> scores, const index_t* labels, index_t* ranks) {

@@ -7,6 +7,7 @@
 #include "fasttopk/rank.hpp"
 #include "fasttopk/select.hpp"
 #include "fasttopk/softmax.hpp"
+#include "fasttopk/topk_columns.hpp"
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
@@ -17,6 +18,7 @@ TypedKernels<T> typed_kernels() {
     k.arg_reduce_columns = &arg_reduce_columns<A, T>;
     if constexpr (std::is_floating_point_v<value_t<T>>) k.softmax = &softmax_rows<A, T>;
     k.topk = &topk_rows<A, T>;
+    k.topk_columns = &topk_columns<A, T>;
     k.true_label_rank = &true_label_rank_rows<A, T>;
     k.true_label_rank_columns = &true_label_rank_columns<A, T>;
     if constexpr (std::is_floating_point_v<value_t<T>>) {

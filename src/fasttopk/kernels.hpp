@@ -33,6 +33,9 @@ struct TypedKernels {
     void (*softmax_columns)(Rows<const T> x, bool log, Rows<T> out) = nullptr;
     void (*logsumexp_columns)(Rows<const T> x, T* out) = nullptr;
     bool (*true_label_rank_columns)(Rows<const T> scores, const index_t* labels, index_t* ranks) = nullptr;
+    // The k best of every column in topk's order, always sorted, into k rows of values and
+    // indices (topk along axis 0, read in place; topk_columns.hpp). k <= n_rows.
+    void (*topk_columns)(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices) = nullptr;
 };
 
 struct KernelTable {

@@ -1,7 +1,8 @@
 // The column kernels (columns.hpp) on the hostile rows laid down the columns, every ISA:
 // softmax / log_softmax and logsumexp within rounding of SciPy's formulas (a sequential sum of
 // n positive terms: its relative error is below n eps), out aliasing x giving the same bits,
-// and true_label_rank_columns exactly scikit-learn's rank, with the finite check.
+// true_label_rank_columns exactly scikit-learn's rank, with the finite check, and topk_columns
+// exactly the reference order.
 #include <doctest/doctest.h>
 
 #include "harness.hpp"
@@ -160,11 +161,52 @@ TEST_CASE_TEMPLATE("true_label_rank_columns: scikit-learn's rank down every colu
     }
 }
 
+// topk down the columns: column c's indices, and values bit for bit, exactly the reference order
+// of its pattern, whichever path k takes (inserting, or strips through the row kernel).
+TEST_CASE_TEMPLATE("topk_columns: the reference order down every column, values bit for bit", T, float, double,
+                   std::int32_t, std::int64_t) {
+    for (const index_t n : column_lengths()) {
+        const auto rows = hostile_rows<T>(n, 11);
+        for (const index_t n_cols : {index_t(1), index_t(5), index_t(17), index_t(rows.size()), index_t(64 + 7)}) {
+            const Matrix<T> x = columns_of(rows, n, n_cols);
+            for (const bool largest : {true, false}) {
+                std::vector<std::vector<index_t>> orders;
+                for (const auto& row : rows) orders.push_back(reference_order(row.values, largest));
+                for (const index_t k : test_ks(n)) {
+                    const std::string what = "topk_columns k=" + std::to_string(k) + (largest ? " largest" : " smallest") +
+                                             " columns=" + std::to_string(n_cols);
+                    for (const KernelTable* table : tested_tables()) {
+                        Matrix<T> values(k, n_cols, 2);
+                        Matrix<index_t> indices(k, n_cols, 2);
+                        table->of<T>().topk_columns(x.const_rows(), k, largest, values.rows(), indices.rows());
+                        for (index_t c = 0; c < n_cols; ++c) {
+                            const auto& column = rows[std::size_t(c) % rows.size()];
+                            const auto& order = orders[std::size_t(c) % rows.size()];
+                            index_t bad = -1;
+                            for (index_t j = 0; j < k && bad < 0; ++j) {
+                                const index_t at = indices.at(j, c);
+                                if (at != order[std::size_t(j)] || !same_bits(values.at(j, c), column.values[std::size_t(at)]))
+                                    bad = j;
+                            }
+                            CHECK_MESSAGE(bad < 0, where<T>(table, column.name, n, what)
+                                                       << ": column " << c << " differs at place " << bad);
+                        }
+                        CHECK_MESSAGE(values.gaps_untouched(), where<T>(table, "all", n, what + ": wrote past values"));
+                        CHECK_MESSAGE(indices.gaps_untouched(), where<T>(table, "all", n, what + ": wrote past indices"));
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("the column kernels are in every table") {
     for (const KernelTable* table : tested_tables()) {
         CHECK((table->f32.softmax_columns != nullptr && table->f64.logsumexp_columns != nullptr));
         CHECK((table->f16.softmax_columns != nullptr && table->bf16.logsumexp_columns != nullptr));
         CHECK((table->i32.softmax_columns == nullptr && table->i64.true_label_rank_columns != nullptr));
+        CHECK((table->f32.topk_columns != nullptr && table->i64.topk_columns != nullptr));
+        CHECK((table->f16.topk_columns != nullptr && table->bf16.topk_columns != nullptr));
     }
 }
 
