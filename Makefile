@@ -155,6 +155,11 @@ bench-publish: install
 bench-scaling: install
 	$(PY) -m benchmarks.scaling $(BENCH_SCALING_ARGS)
 
+# topk and argmax along axis 0 (issue 12, item 4), one thread: build/bench/axis.{json,md}.
+.PHONY: bench-axis
+bench-axis: install
+	$(PY) -m benchmarks.axis $(BENCH_AXIS_ARGS)
+
 clean:
 	rm -rf build $(VENV)
 

@@ -1,13 +1,17 @@
 """The benchmark's publishing side on a synthetic run: the README summary, the refusal rules and
-the chart's per-round speed-ups. No peer is imported and nothing is timed (the benchmark itself
-is `make bench`, never a test)."""
+the chart's per-round speed-ups; then small end-to-end runs of benchmarks.scaling and
+benchmarks.axis, which check their structure and agreement checks, never their timings (the
+benchmark itself is `make bench`, never a test)."""
 from __future__ import annotations
 
 import json
 import os
 import sys
 
+import numpy as np
 import pytest
+
+import fasttopk
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -118,3 +122,46 @@ def test_readme_thread_table_is_the_published_scaling_run():
         table = scaling.readme_table(json.load(f))
     with open(os.path.join(root, "README.md")) as f:
         assert table in f.read()
+
+
+def test_axis_run_checks_every_contender_and_writes_a_row_per_case(tmp_path, monkeypatch):
+    """benchmarks.axis end to end on its quick shapes: argmax and topk k = 1, 5, 50 along axis
+    0, every contender's indices equal to fasttopk's, a time for each."""
+    from benchmarks import axis, machine
+
+    monkeypatch.setattr(machine, "OUT_DIR", str(tmp_path))
+    axis.main(["--quick", "--out", "a"])
+    saved = json.loads((tmp_path / "a.json").read_text())
+    kinds = [(r["kernel"], r["k"], tuple(r["shape"])) for r in saved["rows"]]
+    assert kinds == [(kernel, k, s) for s in axis.QUICK_SHAPES
+                     for kernel, k in [("argmax", None), ("topk", 1), ("topk", 5), ("topk", 50)]]
+    for row in saved["rows"]:
+        assert row["disagree"] == []
+        assert {"fasttopk", "x.max()"} <= set(row["ms"]) and min(row["ms"].values()) > 0
+    assert (tmp_path / "a.md").read_text() == axis.markdown(saved["rows"], saved["meta"])
+
+
+def test_axis_run_reports_a_disagreement():
+    """The agreement check can fail: a contender whose indices differ is named."""
+    from benchmarks import axis
+
+    x = np.random.default_rng(0).standard_normal((50, 6)).astype(np.float32)
+    good = fasttopk.topk(x, 3, axis=0)
+    bad = (good.values, good.indices[::-1])
+    assert axis._agree({"fasttopk": (good, 0.0), "np.argpartition+argsort": (bad, 0.0)}, x) == [
+        "np.argpartition+argsort"]
+    tied = np.zeros((50, 6), np.float32)  # every row ties: any 3 rows are right, in any order
+    ours = fasttopk.topk(tied, 3, axis=0)
+    other = (ours.values, ours.indices[::-1])
+    assert axis._agree({"fasttopk": (ours, 0.0), "torch.topk": (other, 0.0)}, tied) == []
+
+
+def test_readme_axis_table_is_the_published_axis_run():
+    """The README's axis-0 table is benchmarks.axis's view of benchmarks/results/axis.json."""
+    from benchmarks import axis
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "benchmarks", "results", "axis.json")) as f:
+        saved = json.load(f)
+    with open(os.path.join(root, "README.md")) as f:
+        assert axis.markdown(saved["rows"], saved["meta"]) in f.read()
