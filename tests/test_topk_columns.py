@@ -202,3 +202,21 @@ def test_no_transposed_copy_native():
             assert grown <= result_bytes + (12 << 20), f"k={k}: peak grew {grown} bytes"
             if k == 1000:  # a 24 MB result: the measurement sees what is allocated and touched
                 assert grown >= 0.9 * result_bytes
+
+
+@pytest.mark.parametrize("kind", ["ties", "nonfinite", "ascending", "descending"])
+def test_tall_narrow_split_by_rows(rng, kind):
+    """Too few columns to share out: the rows are split over the threads and the parts' k best
+    merged. Exactly the stable sort's answer (ties across the parts' borders included) at every
+    thread count."""
+    x = columns(rng, (120000, 10), np.float32, kind)
+    before = fasttopk.get_num_threads()
+    try:
+        for n_threads in (1, 2, 3, 4):
+            fasttopk.set_num_threads(n_threads)
+            for k in (1, 5, 16, 17, 300):
+                check(x, k, 0)
+            check(x[:, :3].astype(np.float64), 7, 0)
+            check(columns(rng, (2, 60000, 6), np.int64, kind), 5, 1)  # panel by panel, each split
+    finally:
+        fasttopk.set_num_threads(before)

@@ -2,6 +2,7 @@
 // (an xt::adapt over the caller's buffer costs no copy). Generic code: it dispatches to the
 // active ISA and splits rows over the thread pool; it knows nothing of Python.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -189,12 +190,58 @@ void topk(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values,
     });
 }
 
+// topk down the columns of a tall block with too few columns to share out (under a group of 64
+// per thread): the rows are split instead. Each part's k best of every column go to a stacked
+// (parts * k) x n_cols block, which a last pass reduces to the k best. Exact, ties included:
+// equal keys keep ascending rows within a part, and earlier parts hold earlier rows, so the
+// last pass's tie order (stacked position) is the row order. Returns false (nothing done) when
+// a split does not pay: few threads, little work, or candidates above 1/64 of the rows or 32 MB.
+template <class T>
+bool topk_columns_split_rows(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices) {
+    auto fn = active_kernels().of<T>().topk_columns;
+    if (x.n_rows * x.n_cols < 4 * min_parallel_elements) return false;
+    auto pool = PoolHolder::get();
+    const index_t per_candidate = index_t(sizeof(T) + sizeof(index_t)) * k * x.n_cols;
+    const index_t parts = std::min({index_t(pool->size()), x.n_rows / (64 * k), (index_t(32) << 20) / per_candidate});
+    if (parts < 2) return false;
+    const index_t stacked = parts * k;
+    std::unique_ptr<T[]> candidates(new T[std::size_t(stacked * x.n_cols)]);
+    std::unique_ptr<index_t[]> rows_of(new index_t[std::size_t(stacked * x.n_cols)]);
+    pool->for_each_range(parts, parts, [&](index_t b, index_t e) {
+        for (index_t p = b; p < e; ++p) {
+            const index_t r0 = x.n_rows * p / parts, r1 = x.n_rows * (p + 1) / parts;
+            index_t* rows = rows_of.get() + p * k * x.n_cols;
+            fn(x.slice(r0, r1), k, largest, Rows<T>{candidates.get() + p * k * x.n_cols, k, x.n_cols, x.n_cols},
+               Rows<index_t>{rows, k, x.n_cols, x.n_cols});
+            for (index_t i = 0; i < k * x.n_cols; ++i) rows[i] += r0;
+        }
+    });
+    std::unique_ptr<index_t[]> places(new index_t[std::size_t(k * x.n_cols)]);
+    fn(Rows<const T>{candidates.get(), stacked, x.n_cols, x.n_cols}, k, largest, values,
+       Rows<index_t>{places.get(), k, x.n_cols, x.n_cols});
+    for (index_t j = 0; j < k; ++j)
+        for (index_t c = 0; c < x.n_cols; ++c) indices.row(j)[c] = rows_of[std::size_t(places[std::size_t(j * x.n_cols + c)] * x.n_cols + c)];
+    return true;
+}
+
 // topk along the middle axis of panels, always sorted: values and indices are panels of k rows.
+// Column groups are shared out over the threads; panels with fewer groups than threads are
+// split by rows instead (topk_columns_split_rows).
 template <class T>
 void topk_panels(Panels<const T> x, index_t k, bool largest, Panels<T> values, Panels<index_t> indices) {
     if (k < 0 || k > x.n) throw std::invalid_argument("k must lie in [0, n]");
     if (k == 0) return;
     auto fn = active_kernels().of<T>().topk_columns;
+    constexpr index_t group = 64;
+    if (x.n_outer * ((x.n_inner + group - 1) / group) < PoolHolder::get()->size()) {
+        for (index_t o = 0; o < x.n_outer; ++o) {
+            const auto panel = x.columns(o, 0, x.n_inner);
+            const auto v = values.columns(o, 0, x.n_inner);
+            const auto i = indices.columns(o, 0, x.n_inner);
+            if (!topk_columns_split_rows(panel, k, largest, v, i)) fn(panel, k, largest, v, i);
+        }
+        return;
+    }
     for_panel_columns(x.n_outer, x.n, x.n_inner, [&](index_t o, index_t c0, index_t c1) {
         fn(x.columns(o, c0, c1), k, largest, values.columns(o, c0, c1), indices.columns(o, c0, c1));
     });
