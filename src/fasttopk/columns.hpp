@@ -7,8 +7,10 @@
 // generic API (api.hpp) hands each panel's column groups to these kernels.
 //
 // Columns go in blocks of a few registers (256, 128 or 64 bytes of values, the most whose n rows
-// fit in about half an L2) so that passes 2 and 3 re-read the block from cache; very tall blocks
-// are re-read from memory. Columns past the last whole register are loaded partially.
+// fit in about half an L2) so that passes 2 and 3 re-read the block from cache. Taller columns
+// (softmax, logsumexp) take each pass row after row over all the columns instead, with the
+// per-lane state in memory (columns_by_rows): a pass down a narrow block would fetch a page per
+// row. Columns past the last whole register are loaded partially.
 //
 // The arithmetic and the non-finite rules are those of the row kernels (softmax.hpp,
 // softmax_short.hpp's tile, fused.hpp's ExpSum): the sums are sequential per lane, row after
@@ -24,6 +26,18 @@ namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
 template <int N>
 using regs_tag = std::integral_constant<int, N>;
+
+constexpr index_t column_block_budget = 160 * 1024;  // bytes of x a block keeps in cache between passes
+
+// Whether the passes of a kernel go block by block (each block's rows stay in cache from one
+// pass to the next) or row after row over all the columns: taller blocks would be re-read from
+// memory anyway, and a pass down a narrow block fetches a page per row (a TLB miss each), while
+// a pass over whole rows reads memory in order. Row after row once a block of one register
+// (64 bytes at least) of n rows outgrows the budget.
+template <class A, class V>
+bool columns_by_rows(index_t n_rows, index_t item) {
+    return n_rows * index_t(batch<V, A>::size) * item > column_block_budget && n_rows * 64 > column_block_budget;
+}
 
 // Calls fn(regs_tag<R>, bool_constant<Full>, c0, lanes) for blocks of R registers of columns
 // [c0, c0 + R * width) across the block, then single registers, then (Full false) the last
@@ -42,10 +56,9 @@ void for_column_blocks(index_t n_rows, index_t n_cols, index_t item, Fn&& fn) {
             for (; c + width <= n_cols; c += width) fn(regs_tag<1>{}, std::true_type{}, c, width);
         if (c < n_cols) fn(regs_tag<1>{}, std::false_type{}, c, n_cols - c);
     };
-    constexpr index_t budget = 160 * 1024;  // bytes of x a block keeps in cache between passes
     if (item == 0) run(regs_tag<mid>{});
-    else if (n_rows * big * width * item <= budget) run(regs_tag<big>{});
-    else if (n_rows * mid * width * item <= budget) run(regs_tag<mid>{});
+    else if (n_rows * big * width * item <= column_block_budget) run(regs_tag<big>{});
+    else if (n_rows * mid * width * item <= column_block_budget) run(regs_tag<mid>{});
     else run(regs_tag<small>{});
 }
 
@@ -78,6 +91,13 @@ struct CompensatedLanes {
 
 // Rows between flushes of the per-lane counts kept in V (exact only up to 2^digits in float).
 constexpr index_t column_count_flush = index_t(1) << 20;
+
+// Register i of a row's columns: whole, or the last `tail` columns and `fill` after them.
+template <class A, class T, class V = value_t<T>>
+inline batch<V, A> column_register(const T* row, index_t i, index_t whole, index_t tail, V fill) {
+    constexpr index_t width = batch<V, A>::size;
+    return i < whole ? load_values<A>(row + i * width) : load_values_partial<A>(row + i * width, tail, fill);
+}
 
 // softmax (log_softmax with Log) of the columns [c0, c0 + R * width) (the first `lanes` of one
 // register when not Full), as softmax_row does per row: pass 1 the maximum, pass 2 the sum of
@@ -173,10 +193,109 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
     }
 }
 
+// softmax_column_block's arithmetic over all the columns, each pass row after row (for tall
+// blocks, see columns_by_rows): the same operations on every lane in the same order.
+template <bool Log, class A, class T>
+void softmax_columns_by_rows(Rows<const T> x, Rows<T> out) {
+    using V = value_t<T>;
+    using B = batch<V, A>;
+    constexpr index_t width = B::size;
+    const index_t n = x.n_rows;
+    const index_t whole = x.n_cols / width, regs = (x.n_cols + width - 1) / width, tail = x.n_cols - whole * width;
+    auto at = [&](index_t r, index_t i) { return column_register<A>(x.row(r), i, whole, tail, V(0)); };
+    auto put = [&](index_t r, index_t i, B v) {
+        T* p = out.row(r) + i * width;
+        if (i < whole) store_values<A>(p, v);
+        else store_values_partial<A>(p, tail, v);
+    };
+    Scratch<B> maxima(regs), shifts(regs), log_sum_of(regs);
+    Scratch<CompensatedLanes<B>> totals(regs);
+    B* m = maxima.get();
+    B* shift = shifts.get();
+    B* log_sums = log_sum_of.get();
+    CompensatedLanes<B>* total = totals.get();
+
+    // Pass 1.
+    for (index_t i = 0; i < regs; ++i) m[i] = at(0, i);
+    for (index_t r = 1; r < n; ++r)
+        for (index_t i = 0; i < regs; ++i) m[i] = xsimd::max(m[i], at(r, i));
+
+    // Pass 2.
+    for (index_t i = 0; i < regs; ++i) shift[i] = Log ? xsimd::select(xsimd::isfinite(m[i]), m[i], B(V(0))) : m[i];
+    constexpr bool store_exps = !Log && !is_half_v<T>;
+    if constexpr (!Log) {
+        for (index_t r = 0; r < n; ++r) {
+            for (index_t i = 0; i < regs; ++i) {
+                const B e = exp_shifted<A>(at(r, i) - shift[i], true);
+                total[i].add(e);
+                if constexpr (store_exps) put(r, i, e);
+            }
+        }
+    } else {
+        Scratch<std::uint8_t> finite_maxima(regs);
+        std::uint8_t* all_finite = finite_maxima.get();
+        for (index_t i = 0; i < regs; ++i) all_finite[i] = xsimd::all(xsimd::isfinite(m[i]));
+        Scratch<double> count_lanes(regs * width);
+        double* counts = count_lanes.get();
+        std::fill(counts, counts + regs * width, 0.0);
+        Scratch<B> count_of(regs);
+        B* count = count_of.get();
+        for (index_t r0 = 0; r0 < n; r0 += column_count_flush) {
+            const index_t r1 = std::min(n, r0 + column_count_flush);
+            for (index_t i = 0; i < regs; ++i) count[i] = B(V(0));
+            for (index_t r = r0; r < r1; ++r) {
+                for (index_t i = 0; i < regs; ++i) {
+                    const B d = at(r, i) - shift[i];
+                    B e = exp_shifted<A>(d, true);
+                    if (!all_finite[i]) e = xsimd::select(xsimd::isfinite(m[i]), e, exp_shifted<A>(d, false));
+                    const auto is_shift = d == B(V(0));
+                    count[i] = count[i] + xsimd::select(is_shift, B(V(1)), B(V(0)));
+                    total[i].add(xsimd::select(is_shift, B(V(0)), e));
+                }
+            }
+            for (index_t i = 0; i < regs; ++i) {
+                alignas(64) V lanes_of[width];
+                count[i].store_aligned(lanes_of);
+                for (index_t k = 0; k < width; ++k) counts[i * width + k] += double(lanes_of[k]);
+            }
+        }
+        for (index_t i = 0; i < regs; ++i) {  // log(sum) in double, as softmax_column_block
+            alignas(64) V rest[width], log_sum[width];
+            total[i].value().store_aligned(rest);
+            for (index_t k = 0; k < width; ++k) {
+                const double c = counts[i * width + k], sum = double(rest[k]);
+                log_sum[k] = V(c >= 1.0 ? std::log1p((c - 1.0) + sum) : std::log(sum));
+            }
+            log_sums[i] = B::load_aligned(log_sum);
+        }
+    }
+
+    // Pass 3. Every element is read before it is written, so out may alias x.
+    if constexpr (!Log) {
+        for (index_t i = 0; i < regs; ++i) log_sums[i] = B(V(1)) / total[i].value();  // the scales
+        for (index_t r = 0; r < n; ++r) {
+            for (index_t i = 0; i < regs; ++i) {
+                B e;
+                if constexpr (store_exps) e = column_register<A>(static_cast<const T*>(out.row(r)), i, whole, tail, V(0));
+                else e = exp_shifted<A>(at(r, i) - shift[i], true);
+                put(r, i, e * log_sums[i]);
+            }
+        }
+    } else {
+        for (index_t r = 0; r < n; ++r)
+            for (index_t i = 0; i < regs; ++i) put(r, i, (at(r, i) - shift[i]) - log_sums[i]);
+    }
+}
+
 // softmax or log_softmax of every column of x (along axis 0), into out (which may alias x).
 template <class A, class T>
 void softmax_columns(Rows<const T> x, bool log, Rows<T> out) {
     if (x.n_rows < 1) return;
+    if (columns_by_rows<A, value_t<T>>(x.n_rows, sizeof(T))) {
+        if (log) softmax_columns_by_rows<true, A>(x, out);
+        else softmax_columns_by_rows<false, A>(x, out);
+        return;
+    }
     for_column_blocks<A, value_t<T>>(x.n_rows, x.n_cols, sizeof(T), [&](auto regs, auto full, index_t c0, index_t lanes) {
         constexpr int R = decltype(regs)::value;
         constexpr bool Full = decltype(full)::value;
@@ -226,10 +345,58 @@ void logsumexp_column_block(Rows<const T> x, T* out, index_t c0, index_t lanes) 
     }
 }
 
+// logsumexp_column_block's arithmetic over all the columns, each pass row after row (for tall
+// blocks, see columns_by_rows): the same operations on every lane in the same order.
+template <class A, class T>
+void logsumexp_columns_by_rows(Rows<const T> x, T* out) {
+    using V = value_t<T>;
+    using B = batch<V, A>;
+    constexpr index_t width = B::size;
+    const V minus_inf = -std::numeric_limits<V>::infinity();
+    const index_t whole = x.n_cols / width, regs = (x.n_cols + width - 1) / width, tail = x.n_cols - whole * width;
+    Scratch<B> shifts(regs);
+    Scratch<CompensatedLanes<B>> sums(regs);
+    Scratch<std::uint8_t> shift_is_maxima(regs);
+    B* shift = shifts.get();
+    CompensatedLanes<B>* sum = sums.get();
+    std::uint8_t* shift_is_max = shift_is_maxima.get();
+    for (index_t i = 0; i < regs; ++i) shift[i] = B(minus_inf);
+    for (index_t r = 0; r < x.n_rows; ++r) {
+        const T* row = x.row(r);
+        for (index_t i = 0; i < regs; ++i) {
+            const B v = column_register<A>(row, i, whole, tail, minus_inf);
+            shift[i] = xsimd::select(v > shift[i], v, shift[i]);  // NaN never wins
+        }
+    }
+    for (index_t i = 0; i < regs; ++i) {
+        const auto finite = xsimd::isfinite(shift[i]);
+        shift_is_max[i] = xsimd::all(finite);
+        shift[i] = xsimd::select(finite, shift[i], B(V(0)));
+    }
+    for (index_t r = 0; r < x.n_rows; ++r) {
+        const T* row = x.row(r);
+        for (index_t i = 0; i < regs; ++i) {
+            const B d = column_register<A>(row, i, whole, tail, minus_inf) - shift[i];
+            sum[i].add(shift_is_max[i] ? exp_shifted<A>(d, true) : exp_shifted<A>(d, false));
+        }
+    }
+    for (index_t i = 0; i < regs; ++i) {
+        alignas(64) V shift_lanes[width], total[width];
+        shift[i].store_aligned(shift_lanes);
+        sum[i].value().store_aligned(total);
+        for (index_t k = 0; k < std::min(width, x.n_cols - i * width); ++k)
+            out[i * width + k] = from_value<T>(V(double(shift_lanes[k]) + std::log(double(total[k]))));
+    }
+}
+
 // out[c] = logsumexp of column c (out has n_cols entries).
 template <class A, class T>
 void logsumexp_columns(Rows<const T> x, T* out) {
     if (x.n_rows < 1) return;
+    if (columns_by_rows<A, value_t<T>>(x.n_rows, sizeof(T))) {
+        logsumexp_columns_by_rows<A>(x, out);
+        return;
+    }
     for_column_blocks<A, value_t<T>>(x.n_rows, x.n_cols, sizeof(T), [&](auto regs, auto full, index_t c0, index_t lanes) {
         logsumexp_column_block<decltype(regs)::value, decltype(full)::value, A>(x, out, c0, lanes);
     });
