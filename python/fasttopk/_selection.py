@@ -360,8 +360,10 @@ def topk(
     ----------
     x : array-like
         Real numbers, at least 1-D: NumPy arrays, lists, torch/JAX CPU tensors. float32,
-        float64, int32, int64, float16 and bfloat16 with a contiguous `axis` are read in
-        place; other integer dtypes and bools are converted exactly, once.
+        float64, int32, int64, float16 and bfloat16 are read in place when `axis` is
+        contiguous, or when the axes after it form one contiguous block (axis 0 of a
+        row-major matrix: down the columns, no transposed copy); other integer dtypes and
+        bools are converted exactly, once.
     k : int
         How many values per row, ``0 <= k <= x.shape[axis]``.
     axis : int, default=-1

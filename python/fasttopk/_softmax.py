@@ -117,8 +117,8 @@ def softmax(
     ----------
     x : array-like
         Real numbers: NumPy arrays, lists, torch/JAX CPU tensors. float32, float64, float16
-        and bfloat16 with a contiguous `axis` are read in place (half precision is computed
-        in float32 and rounded once).
+        and bfloat16 are read in place when `axis` is contiguous or the axes after it form
+        one contiguous block (half precision is computed in float32 and rounded once).
     axis : int, tuple of ints or None, default=-1
         The axis to normalise over (the last, where SciPy's default is None); a tuple
         normalises over those axes jointly, None over the whole array.
