@@ -1,18 +1,22 @@
 // topk down the columns of a row-major block: a selection along axis 0 (or a middle axis, one
 // panel at a time), read where it lies, in the order of order.hpp and always sorted. values and
-// indices are k rows of x.n_cols columns: the result's own layout along that axis.
+// indices are k rows of x.n_cols columns: the result's own layout along that axis. Three ways,
+// by k (topk_columns, at the end):
 //
-// k <= column_insert_k_max: lanes are columns, and each keeps its k best so far, in order, as
-// k registers of keys and k of row numbers (in memory: a chunk of columns at a time). The rows
-// are read as they lie, one after another. A register of a row costs one compare of its keys
-// with the k-th best and is passed over unless some lane beats it; then it is inserted by
-// blends, each slot taking the slot above it, the new row or itself. Rows come in order, so an equal key never
-// displaces an earlier row: ties stay in ascending row order, as the rule says. A random column
-// inserts about k ln(n / k) times; an ascending one every row, k blends a row: linear either way.
+// k <= column_insert_k_max (ColumnInserter): lanes are columns, and each keeps its k best so
+// far, in order, as k registers of keys and k of row numbers held in memory. The rows are read
+// as they lie, one after another. A register of a row costs one compare of its keys with the
+// k-th best and is passed over unless some lane beats it; then it is inserted by blends, each
+// slot taking the slot above it, the new row or itself. Rows come in order, so an equal key
+// never displaces an earlier row: ties stay in ascending row order, as the rule says. A random
+// column inserts about k ln(n / k) times; an ascending one every row, k blends a row: linear.
 //
-// Larger k: a strip of columns one cache line wide is copied into rows of a scratch buffer and
-// handed to the row kernel (select.hpp), whose results are written down the columns. The buffer
-// holds strip × n elements, never the whole array.
+// k up to n / 32 (ColumnFilter): select.hpp's filter with a column per lane, each column's
+// candidates in a buffer cut back to k when it fills.
+//
+// Larger k (topk_columns_by_strips): a strip of columns one cache line wide is copied into rows
+// of a scratch buffer and handed to the row kernel (select.hpp), whose results are written
+// down the columns. The buffer holds strip × n elements, never the whole array.
 #pragma once
 #include "fasttopk/select.hpp"
 
@@ -28,9 +32,10 @@ struct ColumnInserter {
     using KB = batch<K, A>;
     static constexpr index_t width = KB::size;
     static_assert(width == batch<V, A>::size, "keys and values share the lanes");
-    // Columns per chunk: a page of each row, read row after row, as it lies. (A pass down a
-    // narrow strip instead would fetch a page per row, one TLB miss each.) Its state, k keys
-    // and k row numbers per column, is 2k pages (L2 at k = 16); a row touches only the bars.
+    // Columns per chunk: whole rows up to 1 MB, read row after row as they lie. (A pass down a
+    // narrow strip instead would fetch a page per row, one TLB miss each, and rows read a page
+    // at a time were 1.6x slower than whole.) Its state, k keys and k row numbers per column,
+    // is 2k times a row; a row touches only the bars (the k-th keys), one row's worth.
     static constexpr index_t chunk = std::max<index_t>(width, index_t((1 << 20) / sizeof(T)) / width * width);
 
     Rows<const T> x;
