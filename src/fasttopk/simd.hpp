@@ -202,4 +202,10 @@ struct short_rows_isa<xsimd::avx512bw> {
 template <class A>
 using short_rows_arch = typename short_rows_isa<A>::type;
 
+// The exp-bound short-row kernels (softmax, log_softmax, logsumexp) keep AVX-512's registers on
+// float rows: exp's arithmetic, most of their work, takes half the instructions, and the 16-row
+// tiles are transposed as two AVX2 tiles (transpose.hpp). Double rows take short_rows_arch.
+template <class A, class V>
+using short_exp_rows_arch = std::conditional_t<std::is_same_v<V, float>, A, short_rows_arch<A>>;
+
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE

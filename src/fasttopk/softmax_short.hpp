@@ -25,6 +25,7 @@ namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
 // Rows up to this long go through the tile kernel (its tile lives on the stack).
 constexpr index_t short_row_max = softmax_short_row_max;
+static_assert(short_row_max <= short_tile_row_max, "a tile holds the row");
 
 // The sum of the n column registers e[0..n) in NumPy's pairwise order (see above).
 template <class B>

@@ -1,11 +1,14 @@
 // Tiles of short rows as column registers: `width` rows (one per lane) of n elements become n
 // registers, register j holding element j of every row, so that the short-row kernels reduce
 // vertically. Blocks of width x width are transposed in registers (rows narrower than a
-// register go through memory).
+// register go through memory); AVX-512 float tiles are two AVX2 tiles, joined per column.
 #pragma once
 #include "fasttopk/half.hpp"
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
+
+// The longest rows a tile takes (the short-row kernels' limits are at most this).
+constexpr index_t short_tile_row_max = 64;
 
 template <class T, class A>
 inline void transpose_square(batch<T, A>* regs) {
@@ -52,7 +55,7 @@ inline void transpose_square(batch<T, A>* regs) {
         return;
     }
 #endif
-    // Elsewhere (AVX-512, NEON) through memory: correct, if slower than shuffles.
+    // Elsewhere (AVX-512 doubles, NEON) through memory: correct, if slower than shuffles.
     alignas(64) T block[width * width];
     for (index_t i = 0; i < width; ++i) regs[i].store_aligned(block + i * width);
     for (index_t i = 0; i < width; ++i) {
@@ -76,6 +79,19 @@ inline void load_tile_columns(Rows<const T> x, index_t r0, index_t rows_here, ba
     using B = batch<V, A>;
     constexpr index_t width = B::size;
     const index_t n = x.n_cols;
+#if defined(__AVX512F__) && XSIMD_WITH_FMA3_AVX2
+    if constexpr (std::is_same_v<typename B::register_type, __m512>) {
+        // 16 rows as two tiles of 8, each transposed by AVX2's shuffles (rows of 8.. elements in
+        // registers, not through memory as a 16 x 16 block would go), halves joined per column.
+        using H = xsimd::fma3<xsimd::avx2>;
+        batch<float, H> low[short_tile_row_max], high[short_tile_row_max];
+        load_tile_columns<H>(x, r0, std::min<index_t>(rows_here, 8), low);
+        load_tile_columns<H>(x, r0 + 8, std::max<index_t>(rows_here - 8, 0), high);
+        for (index_t j = 0; j < n; ++j)
+            columns[j] = _mm512_insertf32x8(_mm512_castps256_ps512(low[j]), high[j], 1);
+        return;
+    }
+#endif
     if (n < width) {
         alignas(64) V tile[width * width];
         for (index_t i = 0; i < rows_here; ++i) {
@@ -157,6 +173,19 @@ inline void store_tile_columns(const batch<value_t<T>, A>* columns, Rows<T> out,
     using B = batch<V, A>;
     constexpr index_t width = B::size;
     const index_t n = out.n_cols;
+#if defined(__AVX512F__) && XSIMD_WITH_FMA3_AVX2
+    if constexpr (std::is_same_v<typename B::register_type, __m512>) {  // as load_tile_columns
+        using H = xsimd::fma3<xsimd::avx2>;
+        batch<float, H> low[short_tile_row_max], high[short_tile_row_max];
+        for (index_t j = 0; j < n; ++j) {
+            low[j] = _mm512_castps512_ps256(columns[j]);
+            high[j] = _mm512_extractf32x8_ps(columns[j], 1);
+        }
+        store_tile_columns<H>(low, out, r0, std::min<index_t>(rows_here, 8));
+        if (rows_here > 8) store_tile_columns<H>(high, out, r0 + 8, rows_here - 8);
+        return;
+    }
+#endif
     if (n < width) {
         alignas(64) V tile[width * width];
         for (index_t j = 0; j < n; ++j) columns[j].store_aligned(tile + j * width);
