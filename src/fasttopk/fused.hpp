@@ -222,7 +222,7 @@ void logsumexp_short_rows(Rows<const T> x, T* out) {
 
 template <class A, class T>
 void logsumexp_rows(Rows<const T> x, T* out) {
-    if (x.n_cols >= 1 && x.n_cols <= short_row_max) return logsumexp_short_rows<short_exp_rows_arch<A, value_t<T>>>(x, out);
+    if (x.n_cols >= 1 && x.n_cols <= short_row_max) return logsumexp_short_rows<short_tile_arch<A, value_t<T>>>(x, out);
     for (index_t r = 0; r < x.n_rows; ++r) {
         if (r + 1 < x.n_rows) prefetch_row(x.row(r + 1), x.n_cols);
         const ExpSum<value_t<T>> s = ExpSumScanner<A, T, false>(value_t<T>(1)).run(x.row(r), x.n_cols);

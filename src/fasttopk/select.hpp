@@ -470,7 +470,7 @@ void topk_rows(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> va
     using V = value_t<T>;
     if constexpr (std::is_floating_point_v<V> && sizeof(key_t<V>) == 4) {
         if (x.n_cols <= short_topk_row_max && k >= 1 && k <= short_topk_k_max) {
-            topk_short_rows<short_rows_arch<A>>(x, k, largest, values, indices);  // always sorted
+            topk_short_rows<A>(x, k, largest, values, indices);  // always sorted
             return;
         }
         if (x.n_cols <= rank_sort_row_max && k >= rank_sort_k_min) {

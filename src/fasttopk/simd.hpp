@@ -183,12 +183,11 @@ index_t rows_readable_whole(Rows<const T> x, index_t c0, index_t span) {
     return std::min(x.n_rows, (end - c0 - span) / x.row_stride + 1);
 }
 
-// The registers of the short-row kernels (argmax, topk k <= 16, rank, softmax, logsumexp on
-// rows of up to 64 elements): on AVX-512 CPUs, AVX2's. A row of 8..15 floats fills an AVX2
-// batch but not an AVX-512 one (which sends it to the tiles), and 16-row tiles cost more to
-// transpose than their width saves. Intel Xeon (AVX-512 FP16), one thread, 100000×10 / ×32:
-// argmax 0.85 / 1.36 ms with AVX-512 registers, 0.48 / 0.75 with AVX2's; softmax 1.98 / 6.88
-// against 1.42 / 4.12; top_k_accuracy_score k=5 1.38 / 1.21 against 0.58 / 1.09.
+// The registers of the short-row kernels (argmax, topk k = 1, rank; the tile kernels on double
+// rows, see short_tile_arch) on rows of up to 64 elements: on AVX-512 CPUs, AVX2's. A row of
+// 8..15 floats fills an AVX2 batch but not an AVX-512 one. Intel Xeon (AVX-512 FP16), one
+// thread, 100000×10 / ×32: argmax 0.85 / 1.36 ms with AVX-512 registers, 0.48 / 0.75 with
+// AVX2's; top_k_accuracy_score k=5 1.38 / 1.21 against 0.58 / 1.09.
 template <class A>
 struct short_rows_isa {
     using type = A;
@@ -202,10 +201,11 @@ struct short_rows_isa<xsimd::avx512bw> {
 template <class A>
 using short_rows_arch = typename short_rows_isa<A>::type;
 
-// The exp-bound short-row kernels (softmax, log_softmax, logsumexp) keep AVX-512's registers on
-// float rows: exp's arithmetic, most of their work, takes half the instructions, and the 16-row
-// tiles are transposed as two AVX2 tiles (transpose.hpp). Double rows take short_rows_arch.
+// The tile kernels of float rows (softmax, log_softmax, logsumexp, topk with k >= 2) keep
+// AVX-512's registers: their vertical arithmetic (exp, or k rounds of max and strike) takes half
+// the instructions, and the 16-row tiles are transposed as two AVX2 tiles (transpose.hpp).
+// Double rows take short_rows_arch.
 template <class A, class V>
-using short_exp_rows_arch = std::conditional_t<std::is_same_v<V, float>, A, short_rows_arch<A>>;
+using short_tile_arch = std::conditional_t<std::is_same_v<V, float>, A, short_rows_arch<A>>;
 
 }  // namespace fasttopk::FASTTOPK_ISA_NAMESPACE

@@ -277,7 +277,7 @@ constexpr index_t softmax_short_row_max = 64;
 
 template <class A, class T>
 void softmax_rows(Rows<const T> x, bool log, Rows<T> out) {
-    if (x.n_cols >= 1 && x.n_cols <= softmax_short_row_max) return softmax_short_rows<short_exp_rows_arch<A, value_t<T>>>(x, log, out);
+    if (x.n_cols >= 1 && x.n_cols <= softmax_short_row_max) return softmax_short_rows<short_tile_arch<A, value_t<T>>>(x, log, out);
     // Half precision: one row of float exponentials, reused for every row of this range.
     Scratch<value_t<T>> staged(is_half_v<T> && !log ? x.n_cols : 0);
     for (index_t r = 0; r < x.n_rows; ++r) {

@@ -12,6 +12,8 @@
 
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
+static_assert(short_topk_row_max <= short_tile_row_max, "a tile holds the row");
+
 template <class A, class T>
 void topk_tiles(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices);
 
@@ -41,10 +43,12 @@ void top1_short_rows(Rows<const T> x, bool largest, Rows<T> values, Rows<index_t
     }
 }
 
+// A is the CPU's ISA; each way takes its own registers (simd.hpp).
 template <class A, class T>
 void topk_short_rows(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices) {
-    if (k == 1 && x.n_cols >= index_t(batch<value_t<T>, A>::size)) return top1_short_rows<A>(x, largest, values, indices);
-    topk_tiles<A>(x, k, largest, values, indices);
+    using S = short_rows_arch<A>;
+    if (k == 1 && x.n_cols >= index_t(batch<value_t<T>, S>::size)) return top1_short_rows<S>(x, largest, values, indices);
+    topk_tiles<short_tile_arch<A, value_t<T>>>(x, k, largest, values, indices);
 }
 
 template <class A, class T>
