@@ -110,6 +110,92 @@ bool true_label_rank_narrow_rows(Rows<const T> scores, const index_t* labels, in
     return !xsimd::any(not_finite);
 }
 
+// Float rows narrower than a register (2..width-1 scores) lying back to back (row stride n), on
+// AVX2 and AVX-512: a block of `width` rows is n whole registers, read as one span. Element p of
+// the block belongs to row p / n, column p % n; each register's rows' true scores and labels
+// are spread to its lanes by one permute each (index patterns made once per call), then
+//   beats = (v > s) | ((v == s) & (column > label))
+// is one mask per register, its bits laid end to end: row i's rank is the popcount of bits
+// [i n, i n + n). No transpose and no per-row load: AMD EPYC (AVX2), one thread, 100000 rows of
+// 2 / 5 / 7, 0.48 / 0.60 / 0.73 ms through the narrow tiles, 0.16 / 0.19 / 0.23 ms here. (At
+// 8..16 columns it lost to the batched rows: the per-row
+// scalar work, a target, a label, a bit field, outweighs the batches it saves.) Returns the
+// rows done: whole blocks only.
+template <class A>
+constexpr bool has_lane_permute() {
+    using R [[maybe_unused]] = typename batch<float, A>::register_type;
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<R, __m512>) return true;
+#endif
+#if defined(__AVX2__)
+    if constexpr (std::is_same_v<R, __m256>) return true;
+#endif
+    return false;
+}
+
+// Lane i of the result is v's lane at[i].
+template <class A>
+inline batch<float, A> permute_lanes(batch<float, A> v, batch<std::int32_t, A> at) {
+    using R [[maybe_unused]] = typename batch<float, A>::register_type;
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<R, __m512>) return _mm512_permutexvar_ps(at, v);
+#endif
+#if defined(__AVX2__)
+    if constexpr (std::is_same_v<R, __m256>) return _mm256_permutevar8x32_ps(v, at);
+#endif
+    static_assert(has_lane_permute<A>(), "permute_lanes: AVX2 or AVX-512 only");
+    return v;
+}
+
+template <class A>
+index_t true_label_rank_span_rows(Rows<const float> scores, const index_t* labels, index_t* ranks, bool& finite) {
+    using B = batch<float, A>;
+    using I = batch<std::int32_t, A>;
+    constexpr index_t width = B::size;
+    const index_t n = scores.n_cols;
+    // Per register q of a block: the row (0..width-1) and column of each lane.
+    alignas(64) std::int32_t lane_row[width][width];
+    alignas(64) float lane_column[width][width];
+    for (index_t q = 0; q < n; ++q)
+        for (index_t i = 0; i < width; ++i) {
+            lane_row[q][i] = std::int32_t((q * width + i) / n);
+            lane_column[q][i] = float((q * width + i) % n);
+        }
+    constexpr index_t words = width * width / 64 + 1;  // + 1: a row's bits may end a word
+    const std::uint64_t row_bits = (std::uint64_t(1) << n) - 1;
+    xsimd::batch_bool<float, A> not_finite(false);
+    const index_t blocks = scores.n_rows / width;
+    for (index_t b = 0; b < blocks; ++b) {
+        const index_t r0 = b * width;
+        const float* span = scores.row(r0);
+        alignas(64) float target[width], label[width];
+        for (index_t i = 0; i < width; ++i) {
+            const index_t t = labels[r0 + i];
+            target[i] = span[i * n + t];
+            label[i] = float(t);  // below 2^24: exact
+        }
+        const B targets = B::load_aligned(target), block_labels = B::load_aligned(label);
+        std::uint64_t bits[words] = {};
+        for (index_t q = 0; q < n; ++q) {
+            const B v = B::load_unaligned(span + q * width);
+            const I rows_here = I::load_aligned(lane_row[q]);
+            const B s = permute_lanes<A>(targets, rows_here);
+            const B t = permute_lanes<A>(block_labels, rows_here);
+            const auto beats = (v > s) | ((v == s) & (B::load_aligned(lane_column[q]) > t));
+            bits[q * width / 64] |= mask_bits(beats) << (q * width % 64);
+            not_finite = not_finite | is_nan(v - v);
+        }
+        for (index_t i = 0; i < width; ++i) {
+            const index_t at = i * n, word = at / 64, shift = at % 64;
+            std::uint64_t row = bits[word] >> shift;
+            if (shift + n > 64) row |= bits[word + 1] << (64 - shift);
+            ranks[r0 + i] = bit_count(row & row_bits);
+        }
+    }
+    if (xsimd::any(not_finite)) finite = false;
+    return blocks * width;
+}
+
 template <class A, class T>
 bool true_label_rank_short_rows(Rows<const T> scores, const index_t* labels, index_t* ranks) {
     constexpr index_t width = batch<value_t<T>, A>::size;
@@ -127,6 +213,18 @@ bool true_label_rank_short_rows(Rows<const T> scores, const index_t* labels, ind
 template <class A, class T>
 bool true_label_rank_rows(Rows<const T> scores, const index_t* labels, index_t* ranks) {
     using V = value_t<T>;
+    if constexpr (std::is_same_v<T, float> && has_lane_permute<short_rows_arch<A>>()) {
+        using S = short_rows_arch<A>;
+        const index_t n = scores.n_cols;
+        constexpr index_t width = batch<float, S>::size;
+        if (n >= 2 && n < width && scores.row_stride == n && scores.n_rows >= width) {
+            bool finite = true;
+            const index_t done = true_label_rank_span_rows<S>(scores, labels, ranks, finite);
+            // The last rows (fewer than a block) below.
+            const bool rest_finite = true_label_rank_rows<A>(scores.slice(done, scores.n_rows), labels + done, ranks + done);
+            return finite && rest_finite;
+        }
+    }
     if constexpr (std::is_floating_point_v<V>) {
         if (scores.n_cols >= 1 && scores.n_cols <= short_rank_row_max)
             return true_label_rank_short_rows<short_rows_arch<A>>(scores, labels, ranks);

@@ -74,8 +74,8 @@ class Matrix {
 
 // The hostile rows of length n, as the rows of a matrix.
 template <class T>
-Matrix<T> as_matrix(const std::vector<NamedRow<T>>& rows, index_t n) {
-    Matrix<T> m(index_t(rows.size()), n);
+Matrix<T> as_matrix(const std::vector<NamedRow<T>>& rows, index_t n, index_t pad = 3) {
+    Matrix<T> m(index_t(rows.size()), n, pad);
     for (index_t r = 0; r < m.n_rows(); ++r)
         for (index_t j = 0; j < n; ++j) m.at(r, j) = rows[std::size_t(r)].values[std::size_t(j)];
     return m;
