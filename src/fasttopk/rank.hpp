@@ -118,9 +118,8 @@ bool true_label_rank_narrow_rows(Rows<const T> scores, const index_t* labels, in
 // is one mask per register, its bits laid end to end: row i's rank is the popcount of bits
 // [i n, i n + n). No transpose and no per-row load: AMD EPYC (AVX2), one thread, 100000 rows of
 // 2 / 5 / 7, 0.48 / 0.60 / 0.73 ms through the narrow tiles, 0.16 / 0.19 / 0.23 ms here. (At
-// 8..16 columns it lost to the batched rows: the per-row
-// scalar work, a target, a label, a bit field, outweighs the batches it saves.) Returns the
-// rows done: whole blocks only.
+// 8..16 columns it lost to the batched rows: the per-row scalar work, a target, a label, a bit
+// field, outweighs the batches it saves.) Returns the rows done: whole blocks only.
 template <class A>
 constexpr bool has_lane_permute() {
     using R [[maybe_unused]] = typename batch<float, A>::register_type;
