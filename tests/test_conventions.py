@@ -8,7 +8,7 @@ import scipy.special
 
 import fasttopk
 
-from conftest import stable_topk_reference
+from conftest import peak_growth, stable_topk_reference
 
 AXES = [None, 0, 1, 2, -1, -3]
 
@@ -79,6 +79,24 @@ def test_topk_out_may_be_strided_views(rng):
     fasttopk.topk(x, 5, out=out)
     np.testing.assert_array_equal(big_indices[::2], stable_topk_reference(x, 5))
     assert not big_indices[1::2].any() and not big_values[:, 1::2].any()  # nothing else written
+
+
+def test_topk_out_written_in_place_without_a_temporary(rng):
+    x = rng.standard_normal((2000, 50)).astype(np.float32)
+    out = (np.empty((2000, 10), np.float32), np.empty((2000, 10), np.int64))
+    result, grown = peak_growth(lambda: fasttopk.topk(x, 10, out=out))
+    assert result.values is out[0] and result.indices is out[1]
+    assert grown < out[0].nbytes // 4  # no result-sized temporary (80 KB and 160 KB here)
+    np.testing.assert_array_equal(out[1], stable_topk_reference(x, 10))
+
+
+def test_topk_out_overlapping_the_input_gets_the_input_s_answer(rng):
+    buffer = rng.standard_normal(100)
+    x = buffer[:60].reshape(6, 10)
+    expected = fasttopk.topk(x.copy(), 2)
+    values = buffer[50:62].reshape(6, 2)  # C-contiguous, over x's last row
+    fasttopk.topk(x, 2, out=(values, np.empty((6, 2), np.int64)))
+    np.testing.assert_array_equal(values, expected.values)
 
 
 @pytest.mark.parametrize("out, error, match", [

@@ -189,6 +189,30 @@ def topk_into(
     return values_out, indices_out
 
 
+def topk_out_in_place(
+    out: object, rows: npt.NDArray[Any], k: int
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]] | None:
+    """``out``'s two arrays when the kernel can write them directly (zero copy): plain, aligned,
+    C-contiguous, writeable ndarrays of shape ``(rows.shape[0], k)``, rows' dtype and int64,
+    apart from each other and from `rows`. None otherwise: then :func:`topk_into` checks and
+    copies, and raises what does not fit."""
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return None
+    shape = (rows.shape[0], k)
+    for array, dtype in zip(out, (rows.dtype, _INT64)):
+        if (
+            type(array) is not np.ndarray
+            or array.shape != shape
+            or array.dtype != dtype
+            or not (array.flags.c_contiguous and array.flags.aligned and array.flags.writeable)
+        ):
+            return None
+    values_out, indices_out = out
+    if any(np.may_share_memory(a, b) for a, b in ((values_out, indices_out), (values_out, rows), (indices_out, rows))):
+        return None
+    return values_out, indices_out
+
+
 def over_axes(
     normalize: Callable[[npt.NDArray[Any], int], npt.NDArray[Any]],
     arr: npt.NDArray[Any],

@@ -374,7 +374,8 @@ def topk(
         Return the values in order; False returns the same set in an unspecified order.
     out : tuple of two ndarrays, optional
         ``(values, indices)``, torch's convention: arrays of the result's shapes and dtypes,
-        filled and returned.
+        filled and returned. Along the last axis of a 2-D array, C-contiguous ones apart from
+        `x` are written by the kernel directly, with no temporary.
     classes : array-like of shape (x.shape[axis],), optional
         One label per position along `axis`: the result also has ``.labels``, the labels of
         ``indices``, and still unpacks as ``values, indices``.
@@ -421,10 +422,16 @@ def topk(
             topk, x, k, axis=axis, largest=largest, sorted=sorted, out=out
         )
     else:
-        values, indices = _topk(x, k, axis, largest, sorted)
-        if out is not None:
-            values, indices = _conventions.topk_into(out, values, indices, check_out)
-        result = TopK(values, indices)
+        fast = direct_rows(x, axis) if out is not None and type(k) is int else None
+        into = _conventions.topk_out_in_place(out, fast, k) if fast is x and 0 < k <= x.shape[1] else None
+        if into is not None:  # written where the caller wants it, no copy
+            _core.topk(x, k, check_flag(largest, "largest"), check_flag(sorted, "sorted"), *into)
+            result = TopK(*into)
+        else:
+            values, indices = _topk(x, k, axis, largest, sorted)
+            if out is not None:
+                values, indices = _conventions.topk_into(out, values, indices, check_out)
+            result = TopK(values, indices)
     if classes is not None:
         from ._classes import topk_labels
 
