@@ -192,10 +192,41 @@ def topk_into(
 def topk_out_in_place(
     out: object, rows: npt.NDArray[Any], k: int
 ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]] | None:
-    """``out``'s two arrays when the kernel can write them directly (zero copy): plain, aligned,
-    C-contiguous, writeable ndarrays of shape ``(rows.shape[0], k)``, rows' dtype and int64,
-    apart from each other and from `rows`. None otherwise: then :func:`topk_into` checks and
-    copies, and raises what does not fit."""
+    """``out``'s two arrays when the kernel can write them directly (zero copy), else None.
+
+    They qualify when they are plain, aligned, C-contiguous, writeable ndarrays of shape
+    ``(rows.shape[0], k)``, of `rows`' dtype and of int64, apart from each other and from
+    `rows`. Otherwise :func:`topk_into` checks and copies, and raises what does not fit.
+
+    Parameters
+    ----------
+    out : object
+        The caller's ``out=`` argument, ``(values, indices)``.
+    rows : numpy.ndarray
+        The 2-D input, read along its last axis.
+    k : int
+        The number of values per row.
+
+    Returns
+    -------
+    tuple of two numpy.ndarray or None
+        ``out``'s arrays, for the kernel to fill; None when they do not qualify.
+
+    See Also
+    --------
+    topk_into : the checked, copying way.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fasttopk._conventions import topk_out_in_place
+    >>> x = np.zeros((3, 5), np.float32)
+    >>> out = (np.empty((3, 2), np.float32), np.empty((3, 2), np.int64))
+    >>> topk_out_in_place(out, x, 2) is not None
+    True
+    >>> topk_out_in_place((out[0], out[0]), x, 2) is None
+    True
+    """
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         return None
     shape = (rows.shape[0], k)

@@ -423,9 +423,11 @@ def topk(
         )
     else:
         fast = direct_rows(x, axis) if out is not None and type(k) is int else None
-        into = _conventions.topk_out_in_place(out, fast, k) if fast is x and 0 < k <= x.shape[1] else None
-        if into is not None:  # written where the caller wants it, no copy
-            _core.topk(x, k, check_flag(largest, "largest"), check_flag(sorted, "sorted"), *into)
+        into = None
+        if fast is not None and fast is x and 0 < k <= fast.shape[1]:
+            into = _conventions.topk_out_in_place(out, fast, k)
+        if fast is not None and into is not None:  # written where the caller wants it, no copy
+            _core.topk(fast, k, check_flag(largest, "largest"), check_flag(sorted, "sorted"), *into)
             result = TopK(*into)
         else:
             values, indices = _topk(x, k, axis, largest, sorted)
