@@ -453,7 +453,7 @@ void topk_rows_with(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<
 
 // Float rows of up to short_topk_row_max elements, k up to short_topk_k_max: a tile of rows at
 // a time (topk_short.hpp).
-constexpr index_t short_topk_row_max = 64;
+constexpr index_t short_topk_row_max = 128;
 constexpr index_t short_topk_k_max = 16;
 template <class A, class T>
 void topk_short_rows(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices);

@@ -47,7 +47,9 @@ void top1_short_rows(Rows<const T> x, bool largest, Rows<T> values, Rows<index_t
 template <class A, class T>
 void topk_short_rows(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices) {
     using S = short_rows_arch<A>;
-    if (k == 1 && x.n_cols >= index_t(batch<value_t<T>, S>::size)) return top1_short_rows<S>(x, largest, values, indices);
+    const index_t n = x.n_cols;
+    if (k == 1 && n >= index_t(batch<value_t<T>, S>::size) && n <= short_arg_row_max)
+        return top1_short_rows<S>(x, largest, values, indices);
     topk_tiles<short_tile_arch<A, value_t<T>>>(x, k, largest, values, indices);
 }
 

@@ -8,7 +8,7 @@
 namespace fasttopk::FASTTOPK_ISA_NAMESPACE {
 
 // The longest rows a tile takes (the short-row kernels' limits are at most this).
-constexpr index_t short_tile_row_max = 64;
+constexpr index_t short_tile_row_max = 128;
 
 template <class T, class A>
 inline void transpose_square(batch<T, A>* regs) {
