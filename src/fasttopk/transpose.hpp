@@ -83,8 +83,12 @@ inline void load_tile_columns(Rows<const T> x, index_t r0, index_t rows_here, ba
     if constexpr (std::is_same_v<typename B::register_type, __m512>) {
         // 16 rows as two tiles of 8, each transposed by AVX2's shuffles (rows of 8.. elements in
         // registers, not through memory as a 16 x 16 block would go), halves joined per column.
+        // The halves lie end to end, n registers apart: two arrays of 4 KB would put every low[j]
+        // 4096 bytes from high[j], where loads can falsely wait on stores (4K aliasing).
         using H = xsimd::fma3<xsimd::avx2>;
-        batch<float, H> low[short_tile_row_max], high[short_tile_row_max];
+        batch<float, H> halves[2 * short_tile_row_max];
+        batch<float, H>* const low = halves;
+        batch<float, H>* const high = halves + n;
         load_tile_columns<H>(x, r0, std::min<index_t>(rows_here, 8), low);
         load_tile_columns<H>(x, r0 + 8, std::max<index_t>(rows_here - 8, 0), high);
         for (index_t j = 0; j < n; ++j)
@@ -176,7 +180,9 @@ inline void store_tile_columns(const batch<value_t<T>, A>* columns, Rows<T> out,
 #if defined(__AVX512F__) && XSIMD_WITH_FMA3_AVX2
     if constexpr (std::is_same_v<typename B::register_type, __m512>) {  // as load_tile_columns
         using H = xsimd::fma3<xsimd::avx2>;
-        batch<float, H> low[short_tile_row_max], high[short_tile_row_max];
+        batch<float, H> halves[2 * short_tile_row_max];
+        batch<float, H>* const low = halves;
+        batch<float, H>* const high = halves + n;
         for (index_t j = 0; j < n; ++j) {
             low[j] = _mm512_castps512_ps256(columns[j]);
             high[j] = _mm512_extractf32x8_ps(columns[j], 1);
