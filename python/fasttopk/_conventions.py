@@ -184,8 +184,9 @@ def topk_into(
     check_out(indices_out, indices.shape, _INT64, "out[1] (indices)")
     if values.size and np.shares_memory(values_out, indices_out):
         raise ValueError("out: the values and indices arrays overlap in memory")
-    values_out[...] = values
-    indices_out[...] = indices
+    if values is not values_out:  # else written there already (topk_out_in_place)
+        values_out[...] = values
+        indices_out[...] = indices
     return values_out, indices_out
 
 
@@ -196,7 +197,8 @@ def topk_out_in_place(
 
     They qualify when they are plain, aligned, C-contiguous, writeable ndarrays of shape
     ``(rows.shape[0], k)``, of `rows`' dtype and of int64, apart from each other and from
-    `rows`. Otherwise :func:`topk_into` checks and copies, and raises what does not fit.
+    `rows`. Either way :func:`topk_into` then checks them; it copies only what was not
+    written in place, and raises what does not fit.
 
     Parameters
     ----------
@@ -214,7 +216,7 @@ def topk_out_in_place(
 
     See Also
     --------
-    topk_into : the checked, copying way.
+    topk_into : checks out, and copies what was not written in place.
 
     Examples
     --------

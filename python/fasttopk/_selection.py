@@ -263,14 +263,19 @@ def argmin(
 
 
 def _topk(
-    x: object, k: object, axis: object, largest: object, sorted: object
+    x: object, k: object, axis: object, largest: object, sorted: object, out: object = None
 ) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """The values and indices of topk; on the fast path written into `out`'s arrays when
+    they qualify (:func:`_conventions.topk_out_in_place`), which the caller's copy then skips."""
     largest = check_flag(largest, "largest")
     sorted = check_flag(sorted, "sorted")
     fast = direct_rows(x, axis)
     if fast is not None and type(k) is int and 0 < k <= fast.shape[1]:
-        values = np.empty((fast.shape[0], k), dtype=fast.dtype)
-        indices = np.empty((fast.shape[0], k), dtype=np.int64)
+        into = _conventions.topk_out_in_place(out, fast, k) if out is not None and fast is x else None
+        values, indices = into or (
+            np.empty((fast.shape[0], k), dtype=fast.dtype),
+            np.empty((fast.shape[0], k), dtype=np.int64),
+        )
         _core.topk(fast, k, largest, sorted, values, indices)
         return (values, indices) if fast is x else (values[0], indices[0])
     panel = direct_columns(x, axis)
@@ -422,18 +427,10 @@ def topk(
             topk, x, k, axis=axis, largest=largest, sorted=sorted, out=out
         )
     else:
-        fast = direct_rows(x, axis) if out is not None and type(k) is int else None
-        into = None
-        if fast is not None and fast is x and 0 < k <= fast.shape[1]:
-            into = _conventions.topk_out_in_place(out, fast, k)
-        if fast is not None and into is not None:  # written where the caller wants it, no copy
-            _core.topk(fast, k, check_flag(largest, "largest"), check_flag(sorted, "sorted"), *into)
-            result = TopK(*into)
-        else:
-            values, indices = _topk(x, k, axis, largest, sorted)
-            if out is not None:
-                values, indices = _conventions.topk_into(out, values, indices, check_out)
-            result = TopK(values, indices)
+        values, indices = _topk(x, k, axis, largest, sorted, out)
+        if out is not None:
+            values, indices = _conventions.topk_into(out, values, indices, check_out)
+        result = TopK(values, indices)
     if classes is not None:
         from ._classes import topk_labels
 
