@@ -167,13 +167,9 @@ index_t true_label_rank_span_rows(Rows<const float> scores, const index_t* label
     for (index_t b = 0; b < blocks; ++b) {
         const index_t r0 = b * width;
         const float* span = scores.row(r0);
-        alignas(64) float target[width], label[width];
-        for (index_t i = 0; i < width; ++i) {
-            const index_t t = labels[r0 + i];
-            target[i] = span[i * n + t];
-            label[i] = float(t);  // below 2^24: exact
-        }
-        const B targets = B::load_aligned(target), block_labels = B::load_aligned(label);
+        alignas(64) float target[width];
+        for (index_t i = 0; i < width; ++i) target[i] = span[i * n + labels[r0 + i]];
+        const B targets = B::load_aligned(target), block_labels = indices_as_values<float, A>(labels + r0);
         std::uint64_t bits[words] = {};
         for (index_t q = 0; q < n; ++q) {
             const B v = B::load_unaligned(span + q * width);
@@ -199,7 +195,18 @@ template <class A, class T>
 bool true_label_rank_short_rows(Rows<const T> scores, const index_t* labels, index_t* ranks) {
     constexpr index_t width = batch<value_t<T>, A>::size;
     const index_t n = scores.n_cols;
-    if (n < width) return true_label_rank_narrow_rows<A>(scores, labels, ranks);
+    if (n < width) {
+        if constexpr (std::is_same_v<T, float> && has_lane_permute<A>()) {
+            if (n >= 2 && scores.row_stride == n && scores.n_rows >= width) {
+                bool finite = true;
+                const index_t done = true_label_rank_span_rows<A>(scores, labels, ranks, finite);
+                // The last rows (fewer than a block) through the tiles.
+                const Rows<const T> rest = scores.slice(done, scores.n_rows);
+                return true_label_rank_narrow_rows<A>(rest, labels + done, ranks + done) && finite;
+            }
+        }
+        return true_label_rank_narrow_rows<A>(scores, labels, ranks);
+    }
     switch ((n + width - 1) / width) {  // the batch count known to the compiler, for the usual few
         case 1: return true_label_rank_batched_rows<1, A>(scores, labels, ranks);
         case 2: return true_label_rank_batched_rows<2, A>(scores, labels, ranks);
@@ -212,18 +219,6 @@ bool true_label_rank_short_rows(Rows<const T> scores, const index_t* labels, ind
 template <class A, class T>
 bool true_label_rank_rows(Rows<const T> scores, const index_t* labels, index_t* ranks) {
     using V = value_t<T>;
-    if constexpr (std::is_same_v<T, float> && has_lane_permute<short_rows_arch<A>>()) {
-        using S = short_rows_arch<A>;
-        const index_t n = scores.n_cols;
-        constexpr index_t width = batch<float, S>::size;
-        if (n >= 2 && n < width && scores.row_stride == n && scores.n_rows >= width) {
-            bool finite = true;
-            const index_t done = true_label_rank_span_rows<S>(scores, labels, ranks, finite);
-            // The last rows (fewer than a block) below.
-            const bool rest_finite = true_label_rank_rows<A>(scores.slice(done, scores.n_rows), labels + done, ranks + done);
-            return finite && rest_finite;
-        }
-    }
     if constexpr (std::is_floating_point_v<V>) {
         if (scores.n_cols >= 1 && scores.n_cols <= short_rank_row_max)
             return true_label_rank_short_rows<short_rows_arch<A>>(scores, labels, ranks);
