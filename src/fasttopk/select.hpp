@@ -457,10 +457,10 @@ constexpr index_t short_topk_row_max = 128;
 constexpr index_t short_topk_k_max = 16;
 template <class A, class T>
 void topk_short_rows(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices);
-// Float rows of up to rank_sort_row_max elements with k from rank_sort_k_min: every element's
+// Float rows of up to rank_sort_row_max elements with k past the tiles' reach: every element's
 // place counted outright (topk_short.hpp).
 constexpr index_t rank_sort_row_max = 128;
-constexpr index_t rank_sort_k_min = 16;
+constexpr index_t rank_sort_k_min = short_topk_k_max + 1;
 template <class A, class T>
 void topk_rank_sort(Rows<const T> x, index_t k, bool largest, Rows<T> values, Rows<index_t> indices);
 
