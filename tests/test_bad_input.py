@@ -209,3 +209,16 @@ def test_bad_fasttopk_arch_fails_import_with_clear_message():
     assert "FASTTOPK_ARCH" in proc.stderr
     assert "bogus" in proc.stderr
     assert "Segmentation" not in proc.stderr
+
+
+@pytest.mark.parametrize("bad", [-1, 4, 2**63 - 1])
+def test_core_rank_refuses_labels_out_of_range(bad):
+    # The bindings guard the kernels' indexing; the Python layer never sends such labels.
+    from fasttopk import _core
+
+    scores = np.zeros((3, 4), np.float32)
+    labels = np.array([0, bad, 1], np.int64)
+    with pytest.raises(ValueError, match="labels: out of range"):
+        _core.true_label_rank(scores, labels, np.empty(3, np.int64))
+    with pytest.raises(ValueError, match="labels: out of range"):  # classes down the columns
+        _core.true_label_rank_columns(scores.T.copy(), labels, np.empty(3, np.int64))
