@@ -186,6 +186,19 @@ PYBIND11_MODULE(_core, m) {
     }, py::arg("scores"), py::arg("labels"), py::arg("ranks"),
        "Ranks of the true labels; returns False if the scores hold NaN or infinity.");
 
+    m.def("mark_present_labels", [](const py::array& labels, index_t lo, py::array present) {
+        if (labels.ndim() != 1) throw py::value_error("labels: expected a 1-D int64 array");
+        const index_t* l = int64_in(labels, labels.shape(0), "labels");
+        if (!py::isinstance<py::array_t<std::uint8_t>>(present) && !py::isinstance<py::array_t<bool>>(present))
+            throw py::type_error("present: expected a bool or uint8 array");
+        if (present.ndim() != 1 || (present.shape(0) > 1 && present.strides(0) != 1) || !present.writeable())
+            throw py::value_error("present: expected a writable contiguous 1-D array");
+        auto* p = static_cast<std::uint8_t*>(present.mutable_data());
+        py::gil_scoped_release nogil;
+        fasttopk::mark_present_labels(l, labels.shape(0), lo, present.shape(0), p);
+    }, py::arg("labels"), py::arg("lo"), py::arg("present"),
+       "Sets present[v - lo] for each label v in range: the classes that occur.");
+
     m.def("topk_softmax", [](const py::array& x, index_t k, double temperature, bool log, bool sorted,
                              const py::array& values, const py::array& indices) {
         by_dtype(x, [&](auto tag) {

@@ -222,3 +222,28 @@ def test_core_rank_refuses_labels_out_of_range(bad):
         _core.true_label_rank(scores, labels, np.empty(3, np.int64))
     with pytest.raises(ValueError, match="labels: out of range"):  # classes down the columns
         _core.true_label_rank_columns(scores.T.copy(), labels, np.empty(3, np.int64))
+
+
+def test_core_mark_present_labels_stays_in_its_table():
+    # Labels outside [lo, lo + len(present)) are skipped, never written past the table.
+    from fasttopk import _core
+
+    labels = np.array([3, -(2**63), 7, 2**63 - 1, 5, 2, 3], np.int64)
+    guarded = np.zeros(7, np.bool_)
+    present = guarded[1:-1]  # 5 entries for 3..7, with a sentinel either side
+    _core.mark_present_labels(labels, 3, present)
+    np.testing.assert_array_equal(guarded, [0, 1, 0, 1, 0, 1, 0])
+    empty = np.zeros(0, np.bool_)
+    _core.mark_present_labels(labels, 0, empty)  # no room: nothing written
+    _core.mark_present_labels(np.zeros(0, np.int64), 0, present)
+    with pytest.raises(ValueError, match="labels"):
+        _core.mark_present_labels(labels[::2], 0, present)
+    with pytest.raises(TypeError, match="present"):
+        _core.mark_present_labels(labels, 0, np.zeros(5, np.int64))
+    with pytest.raises(ValueError, match="present"):
+        _core.mark_present_labels(labels, 0, np.zeros(10, np.bool_)[::2])
+    frozen = np.zeros(5, np.bool_)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="present"):
+        _core.mark_present_labels(labels, 0, frozen)
+    assert not frozen.any()

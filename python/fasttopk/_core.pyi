@@ -52,6 +52,10 @@ def true_label_rank(scores: _Array, labels: _Int64Array, ranks: _Int64Array) -> 
     """scikit-learn's rank of column labels[r] in row r into the 1-D `ranks`; False when the
     scores hold NaN or infinity (ranks then unspecified): mirrors ``fasttopk.true_label_rank``."""
 
+def mark_present_labels(labels: _Int64Array, lo: int, present: npt.NDArray[np.bool_]) -> None:
+    """Sets ``present[v - lo]`` for every label v with ``0 <= v - lo < len(present)``: the
+    classes that occur (``np.bincount(labels - lo) > 0`` without the counting)."""
+
 def topk_softmax(
     x: _Array,
     k: int,

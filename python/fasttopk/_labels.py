@@ -2,8 +2,8 @@
 (``sklearn.utils._encode._unique`` / ``_encode`` and ``sklearn.utils.multiclass.type_of_target``,
 for the 1-D targets the metrics take).
 
-Integer labels whose range is O(n) take a fast path: counted with bincount and encoded through
-a lookup table, O(n) and no sort, giving the same classes and codes as scikit-learn's
+Integer labels whose range is O(n) take a fast path: the classes present marked in a table by
+one native pass and encoded through a lookup table, O(n) and no sort, giving the same classes and codes as scikit-learn's
 np.unique/searchsorted.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _core
 from ._metric_inputs import check_labels
 
 __all__ = ["TrueLabels", "encode", "unique", "validated_labels"]
@@ -187,8 +188,9 @@ class TrueLabels:
             self._bounds = (int(ints.min()), int(ints.max())) if ints is not None and ints.size else None
         return self._bounds  # type: ignore[return-value]
 
-    def int_range(self) -> tuple[int, int, NDArray[np.intp]] | None:
-        """(lo, hi, counts) of the integer values when their range is small, else None."""
+    def int_range(self) -> tuple[int, int, NDArray[np.bool_]] | None:
+        """(lo, hi, present) of the integer values when their range is small, else None:
+        present[v - lo] tells whether v occurs."""
         if self._range is False:
             self._range = None
             bounds = self.int_bounds()
@@ -196,8 +198,9 @@ class TrueLabels:
                 lo, hi = bounds
                 ints = self.ints
                 if hi - lo < _lut_limit(ints.shape[0]):
-                    shifted = ints if lo == 0 else ints - lo
-                    self._range = (lo, hi, np.bincount(shifted, minlength=hi - lo + 1))
+                    present = np.zeros(hi - lo + 1, dtype=np.bool_)
+                    _core.mark_present_labels(np.ascontiguousarray(ints), lo, present)
+                    self._range = (lo, hi, present)
         return self._range  # type: ignore[return-value]
 
     def uniques(self) -> NDArray[Any]:
@@ -222,10 +225,10 @@ class TrueLabels:
         """Codes against the classes of y itself (labels=None)."""
         rng = self.int_range()
         if rng is not None and self.ints is not None:
-            lo, _, counts = rng
-            if lo == 0 and np.all(counts):  # classes are exactly 0..C-1: as they are
+            lo, _, present = rng
+            if lo == 0 and np.all(present):  # classes are exactly 0..C-1: as they are
                 return self.ints
-            lut = np.cumsum(counts > 0) - 1
+            lut = np.cumsum(present) - 1
             return lut[self.ints - lo]
         return encode(self.y, self.uniques(), check_unknown=False)
 
