@@ -117,7 +117,7 @@ class TrueLabels:
         self.y = y
         self.ints: NDArray[np.int64] | None = None
         self._bounds: tuple[int, int] | bool | None = False  # False: not yet
-        self._range: tuple[int, int, NDArray[np.intp]] | bool | None = False
+        self._range: tuple[int, int, NDArray[np.bool_]] | bool | None = False
         self._uniques: NDArray[Any] | None = None
         self._np_uniques: NDArray[Any] | None = None
 
