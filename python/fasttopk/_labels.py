@@ -3,8 +3,8 @@
 for the 1-D targets the metrics take).
 
 Integer labels whose range is O(n) take a fast path: the classes present marked in a table by
-one native pass and encoded through a lookup table, O(n) and no sort, giving the same classes and codes as scikit-learn's
-np.unique/searchsorted.
+one native pass and encoded through a lookup table, O(n) and no sort, giving the same classes
+and codes as scikit-learn's np.unique/searchsorted.
 """
 from __future__ import annotations
 
