@@ -166,15 +166,18 @@ class TrueLabels:
         return "multiclass" if self._more_than_two_unique() else "binary"
 
     def _more_than_two_unique(self) -> bool:
-        """n_unique() > 2, for integers without counting every class: a third value exists
-        exactly when some value lies strictly between the smallest and the largest (looked
-        for in a prefix first, where it usually is)."""
+        """n_unique() > 2, for integers without counting every class: from the table of
+        classes present when the range is small (n_unique needs it next), else a third value
+        exists exactly when some value lies strictly between the smallest and the largest
+        (looked for in a prefix first, where it usually is)."""
         bounds = self.int_bounds()
         if bounds is None or self.ints is None:
             return self.n_unique() > 2
         lo, hi = bounds
         if hi - lo < 2:
             return False
+        if self.int_range() is not None:
+            return self.n_unique() > 2
         ints = self.ints
         for part in (ints[:4096], ints):
             if np.any((part > lo) & (part < hi)):
