@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import fasttopk
-from fasttopk import _selection, _softmax
+from fasttopk import _argreduce, _selection, _softmax
 
 HALF = pytest.mark.skipif(
     not getattr(fasttopk._core, "half_precision", False),
@@ -41,7 +41,7 @@ class CoreSpy:
 @contextlib.contextmanager
 def core_spy(monkeypatch):
     spy = CoreSpy(_selection._core)
-    for module in (_selection, _softmax):  # the modules that call the array kernels
+    for module in (_argreduce, _selection, _softmax):  # the modules that call the array kernels
         monkeypatch.setattr(module, "_core", spy)
     yield spy
 

@@ -11,6 +11,7 @@ import scipy.special
 from numpy.lib.stride_tricks import as_strided
 
 import fasttopk
+import fasttopk._argreduce
 import fasttopk._ranking_metrics
 import fasttopk._selection
 import fasttopk._softmax
@@ -44,7 +45,7 @@ class CoreSpy:
 @pytest.fixture
 def spy(monkeypatch):
     s = CoreSpy(fasttopk._selection._core)
-    for module in (fasttopk._selection, fasttopk._softmax, fasttopk._ranking_metrics):
+    for module in (fasttopk._argreduce, fasttopk._selection, fasttopk._softmax, fasttopk._ranking_metrics):
         monkeypatch.setattr(module, "_core", s)  # the modules that call the kernels
     return s
 

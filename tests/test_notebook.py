@@ -86,6 +86,7 @@ def test_docstring_examples():
 
     from fasttopk import (
         _accumulator,
+        _argreduce,
         _classes,
         _fused,
         _ranking_metrics,
@@ -96,7 +97,7 @@ def test_docstring_examples():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        modules = (_selection, _softmax, _runtime, _classes, _fused, _ranking_metrics, _accumulator)
+        modules = (_argreduce, _selection, _softmax, _runtime, _classes, _fused, _ranking_metrics, _accumulator)
         for module in modules:
             result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
             assert result.attempted > 0 and result.failed == 0, module.__name__
