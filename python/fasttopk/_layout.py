@@ -8,6 +8,7 @@ are already checked and say how they reach the core with the fewest copies.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -188,7 +189,7 @@ def row_view(arr: NDArray[Any], axis: int) -> NDArray[Any] | None:
     forbids one."""
     moved = np.moveaxis(arr, axis, -1) if axis != arr.ndim - 1 else arr
     n = moved.shape[-1]
-    n_rows = int(np.prod(moved.shape[:-1], dtype=np.int64))
+    n_rows = math.prod(moved.shape[:-1])
     if (n <= 1 or moved.strides[-1] == moved.itemsize) and moved.flags.aligned:
         return reshaped_view(moved, (n_rows, n))
     return None
@@ -201,7 +202,7 @@ def rows(arr: NDArray[Any], axis: int) -> NDArray[Any]:
     if view is not None:
         return view
     moved = np.moveaxis(arr, axis, -1) if axis != arr.ndim - 1 else arr
-    n_rows = int(np.prod(moved.shape[:-1], dtype=np.int64))
+    n_rows = math.prod(moved.shape[:-1])
     return aligned(np.ascontiguousarray(moved)).reshape(n_rows, moved.shape[-1])
 
 

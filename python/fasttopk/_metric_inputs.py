@@ -35,6 +35,8 @@ _CHUNK = 1 << 20  # elements per chunk on the (error-only) element-wise NaN/inf 
 
 def num_samples(x: Any) -> int:
     """scikit-learn's ``_num_samples``: the length of the first axis, with its errors."""
+    if type(x) is np.ndarray and x.ndim:  # the usual case, without the probes below
+        return int(x.shape[0])
     message = f"Expected sequence or array-like, got {type(x)}"
     if hasattr(x, "fit") and callable(x.fit):
         raise TypeError(message)

@@ -127,7 +127,7 @@ def _invalid(caller: str, name: str, expected: str, value: object) -> Exception:
 def check_arraylike(caller: str, name: str, value: object, allow_none: bool) -> None:
     """scikit-learn's "array-like" constraint (sparse matrices excluded); masked arrays are
     refused, as scikit-learn would drop their mask silently."""
-    if allow_none and value is None:
+    if (allow_none and value is None) or type(value) is np.ndarray:  # not masked, not scalar
         return
     refuse_masked(value, name)
     if not _is_arraylike_not_scalar(value):
