@@ -92,69 +92,122 @@ struct CompensatedLanes {
 // Rows between flushes of the per-lane counts kept in V (exact only up to 2^digits in float).
 constexpr index_t column_count_flush = index_t(1) << 20;
 
-// Register i of a row's columns: whole, or the last `tail` columns and `fill` after them.
-template <class A, class T, class V = value_t<T>>
-inline batch<V, A> column_register(const T* row, index_t i, index_t whole, index_t tail, V fill) {
-    constexpr index_t width = batch<V, A>::size;
-    return i < whole ? load_values<A>(row + i * width) : load_values_partial<A>(row + i * width, tail, fill);
-}
+// The registers of columns the passes below work on, and where their per-register state lives
+// (Array<U, K>: K entries of U per register), so that each kernel's arithmetic is written once:
+//  - ColumnBlock: R registers at column c0 (when not Full, the first `lanes` of one). R is a
+//    compile-time constant, so the loops unroll and the state stays in registers.
+//  - AllColumns: every column, a register count known at run time, the state in Scratch; the
+//    last register holds the `tail` columns past the whole ones.
+// group(i) is the registers one test of the maxima's finiteness covers (which exp a lane takes
+// depends on it): the whole block, a loop-invariant branch; or each register, so that one
+// non-finite column of many does not send every column to the general exp.
+template <int R, bool Full, class Arch, class Value>
+struct ColumnBlock {
+    using A = Arch;
+    using V = Value;
+    static constexpr index_t width = batch<V, A>::size;
+    template <class U, index_t K = 1>
+    struct Array {
+        U at[R * K];
+        explicit Array(const ColumnBlock&) {}
+        U& operator[](index_t i) { return at[i]; }
+    };
+    index_t c0, lanes;
+    static constexpr index_t regs() { return R; }
+    static constexpr index_t group(index_t) { return 0; }
+    index_t column(index_t i) const { return c0 + i * width; }
+    index_t lanes_in(index_t) const { return Full ? width : lanes; }
+    template <class T>
+    batch<V, A> load(const T* row, index_t i, V fill) const { return load_lanes<Full, A>(row, column(i), lanes, fill); }
+    template <class T>
+    void store(T* row, index_t i, batch<V, A> v) const { store_lanes<Full, A>(row, column(i), lanes, v); }
+};
 
-// softmax (log_softmax with Log) of the columns [c0, c0 + R * width) (the first `lanes` of one
-// register when not Full), as softmax_row does per row: pass 1 the maximum, pass 2 the sum of
-// exp(x - shift) (for softmax stored in out, unless it is half precision), pass 3 the output.
-template <bool Log, int R, bool Full, class A, class T>
-void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lanes) {
+template <class Arch, class Value>
+struct AllColumns {
+    using A = Arch;
+    using V = Value;
+    static constexpr index_t width = batch<V, A>::size;
+    template <class U, index_t K = 1>
+    struct Array {
+        Scratch<U> own;
+        explicit Array(const AllColumns& cols) : own(cols.regs() * K) {}
+        U& operator[](index_t i) { return own.get()[i]; }
+    };
+    index_t whole, tail;
+    explicit AllColumns(index_t n_cols) : whole(n_cols / width), tail(n_cols % width) {}
+    index_t regs() const { return whole + (tail > 0); }
+    static index_t group(index_t i) { return i; }
+    static index_t column(index_t i) { return i * width; }
+    index_t lanes_in(index_t i) const { return i < whole ? width : tail; }
+    template <class T>
+    batch<V, A> load(const T* row, index_t i, V fill) const {
+        return i < whole ? load_values<A>(row + i * width) : load_values_partial<A>(row + i * width, tail, fill);
+    }
+    template <class T>
+    void store(T* row, index_t i, batch<V, A> v) const {
+        if (i < whole) store_values<A>(row + i * width, v);
+        else store_values_partial<A>(row + i * width, tail, v);
+    }
+};
+
+template <class Cols, class U, index_t K = 1>
+using column_array = typename Cols::template Array<U, K>;
+
+// softmax (log_softmax with Log) of the columns `cols` covers, as softmax_row does per row:
+// pass 1 the maximum, pass 2 the sum of exp(x - shift) (for softmax stored in out, unless it is
+// half precision), pass 3 the output.
+template <bool Log, class Cols, class T>
+void softmax_column_passes(Rows<const T> x, Rows<T> out, const Cols& cols) {
+    using A = typename Cols::A;
     using V = value_t<T>;
     using B = batch<V, A>;
     constexpr index_t width = B::size;
     const index_t n = x.n_rows;
-    auto at = [&](index_t r, int i) { return load_lanes<Full, A>(x.row(r), c0 + i * width, lanes, V(0)); };
+    auto at = [&](index_t r, index_t i) { return cols.load(x.row(r), i, V(0)); };
 
     // Pass 1. NaN lanes may or may not win; the sum turns NaN either way, as SciPy's.
-    B m[R];
-    for (int i = 0; i < R; ++i) m[i] = at(0, i);
+    column_array<Cols, B> m(cols);
+    for (index_t i = 0; i < cols.regs(); ++i) m[i] = at(0, i);
     for (index_t r = 1; r < n; ++r)
-        for (int i = 0; i < R; ++i) m[i] = xsimd::max(m[i], at(r, i));
+        for (index_t i = 0; i < cols.regs(); ++i) m[i] = xsimd::max(m[i], at(r, i));
 
     // Pass 2. log_softmax shifts by the maximum only where it is finite (by 0 elsewhere) and
     // counts the elements equal to the shift apart (see softmax_row).
-    B shift[R], log_sums[R];  // log_sums: log_softmax's log(sum) per lane
-    CompensatedLanes<B> total[R];
-    bool all_finite = true;
-    for (int i = 0; i < R; ++i) {
-        shift[i] = m[i];
-        if constexpr (Log) {
-            const auto finite = xsimd::isfinite(m[i]);
-            shift[i] = xsimd::select(finite, m[i], B(V(0)));
-            all_finite = all_finite && xsimd::all(finite);
-        }
-    }
+    column_array<Cols, B> shift(cols), norm(cols);  // norm: pass 3's 1 / sum, or log(sum) for Log
+    column_array<Cols, CompensatedLanes<B>> total(cols);
+    for (index_t i = 0; i < cols.regs(); ++i) shift[i] = Log ? xsimd::select(xsimd::isfinite(m[i]), m[i], B(V(0))) : m[i];
     constexpr bool store_exps = !Log && !is_half_v<T>;
     if constexpr (!Log) {
         for (index_t r = 0; r < n; ++r) {
-            for (int i = 0; i < R; ++i) {
+            for (index_t i = 0; i < cols.regs(); ++i) {
                 const B e = exp_shifted<A>(at(r, i) - shift[i], true);
                 total[i].add(e);
-                if constexpr (store_exps) store_lanes<Full, A>(out.row(r), c0 + i * width, lanes, e);
+                if constexpr (store_exps) cols.store(out.row(r), i, e);
             }
         }
     } else {
-        alignas(64) double counts[R * width] = {};
-        B count[R];
+        column_array<Cols, bool> finite_max(cols);  // per cols.group
+        for (index_t i = 0; i < cols.regs(); ++i) finite_max[i] = true;
+        for (index_t i = 0; i < cols.regs(); ++i)
+            finite_max[cols.group(i)] = finite_max[cols.group(i)] && xsimd::all(xsimd::isfinite(m[i]));
+        column_array<Cols, double, width> counts(cols);
+        for (index_t k = 0; k < cols.regs() * width; ++k) counts[k] = 0.0;
+        column_array<Cols, B> count(cols);
         for (index_t r0 = 0; r0 < n; r0 += column_count_flush) {
             const index_t r1 = std::min(n, r0 + column_count_flush);
-            for (int i = 0; i < R; ++i) count[i] = B(V(0));
+            for (index_t i = 0; i < cols.regs(); ++i) count[i] = B(V(0));
             for (index_t r = r0; r < r1; ++r) {
-                for (int i = 0; i < R; ++i) {
+                for (index_t i = 0; i < cols.regs(); ++i) {
                     const B d = at(r, i) - shift[i];
                     B e = exp_shifted<A>(d, true);
-                    if (!all_finite) e = xsimd::select(xsimd::isfinite(m[i]), e, exp_shifted<A>(d, false));
+                    if (!finite_max[cols.group(i)]) e = xsimd::select(xsimd::isfinite(m[i]), e, exp_shifted<A>(d, false));
                     const auto is_shift = d == B(V(0));
                     count[i] = count[i] + xsimd::select(is_shift, B(V(1)), B(V(0)));
                     total[i].add(xsimd::select(is_shift, B(V(0)), e));
                 }
             }
-            for (int i = 0; i < R; ++i) {
+            for (index_t i = 0; i < cols.regs(); ++i) {
                 alignas(64) V lanes_of[width];
                 count[i].store_aligned(lanes_of);
                 for (index_t k = 0; k < width; ++k) counts[i * width + k] += double(lanes_of[k]);
@@ -162,243 +215,103 @@ void softmax_column_block(Rows<const T> x, Rows<T> out, index_t c0, index_t lane
         }
         // log(sum) in double: log1p((count - 1) + rest) where some element equals the shift,
         // log(rest) elsewhere (rest is then 0, inf or NaN).
-        for (int i = 0; i < R; ++i) {
+        for (index_t i = 0; i < cols.regs(); ++i) {
             alignas(64) V rest[width], log_sum[width];
             total[i].value().store_aligned(rest);
             for (index_t k = 0; k < width; ++k) {
                 const double c = counts[i * width + k], s = double(rest[k]);
                 log_sum[k] = V(c >= 1.0 ? std::log1p((c - 1.0) + s) : std::log(s));
             }
-            log_sums[i] = B::load_aligned(log_sum);
+            norm[i] = B::load_aligned(log_sum);
         }
     }
 
     // Pass 3. Every element of a column is read before it is written, so out may alias x.
     if constexpr (!Log) {
-        B scale[R];
-        for (int i = 0; i < R; ++i) scale[i] = B(V(1)) / total[i].value();
+        for (index_t i = 0; i < cols.regs(); ++i) norm[i] = B(V(1)) / total[i].value();
         for (index_t r = 0; r < n; ++r) {
-            for (int i = 0; i < R; ++i) {
-                const index_t c = c0 + i * width;
+            for (index_t i = 0; i < cols.regs(); ++i) {
                 B e;
-                if constexpr (store_exps) e = load_lanes<Full, A>(out.row(r), c, lanes, V(0));
+                if constexpr (store_exps) e = cols.load(out.row(r), i, V(0));
                 else e = exp_shifted<A>(at(r, i) - shift[i], true);
-                store_lanes<Full, A>(out.row(r), c, lanes, e * scale[i]);
+                cols.store(out.row(r), i, e * norm[i]);
             }
         }
     } else {
         for (index_t r = 0; r < n; ++r)
-            for (int i = 0; i < R; ++i)
-                store_lanes<Full, A>(out.row(r), c0 + i * width, lanes, (at(r, i) - shift[i]) - log_sums[i]);
-    }
-}
-
-// softmax_column_block's arithmetic over all the columns, each pass row after row (for tall
-// blocks, see columns_by_rows): the same operations on every lane in the same order.
-template <bool Log, class A, class T>
-void softmax_columns_by_rows(Rows<const T> x, Rows<T> out) {
-    using V = value_t<T>;
-    using B = batch<V, A>;
-    constexpr index_t width = B::size;
-    const index_t n = x.n_rows;
-    const index_t whole = x.n_cols / width, regs = (x.n_cols + width - 1) / width, tail = x.n_cols - whole * width;
-    auto at = [&](index_t r, index_t i) { return column_register<A>(x.row(r), i, whole, tail, V(0)); };
-    auto put = [&](index_t r, index_t i, B v) {
-        T* p = out.row(r) + i * width;
-        if (i < whole) store_values<A>(p, v);
-        else store_values_partial<A>(p, tail, v);
-    };
-    Scratch<B> maxima(regs), shifts(regs), log_sum_of(regs);
-    Scratch<CompensatedLanes<B>> totals(regs);
-    B* m = maxima.get();
-    B* shift = shifts.get();
-    B* log_sums = log_sum_of.get();
-    CompensatedLanes<B>* total = totals.get();
-
-    // Pass 1.
-    for (index_t i = 0; i < regs; ++i) m[i] = at(0, i);
-    for (index_t r = 1; r < n; ++r)
-        for (index_t i = 0; i < regs; ++i) m[i] = xsimd::max(m[i], at(r, i));
-
-    // Pass 2.
-    for (index_t i = 0; i < regs; ++i) shift[i] = Log ? xsimd::select(xsimd::isfinite(m[i]), m[i], B(V(0))) : m[i];
-    constexpr bool store_exps = !Log && !is_half_v<T>;
-    if constexpr (!Log) {
-        for (index_t r = 0; r < n; ++r) {
-            for (index_t i = 0; i < regs; ++i) {
-                const B e = exp_shifted<A>(at(r, i) - shift[i], true);
-                total[i].add(e);
-                if constexpr (store_exps) put(r, i, e);
-            }
-        }
-    } else {
-        Scratch<std::uint8_t> finite_maxima(regs);
-        std::uint8_t* all_finite = finite_maxima.get();
-        for (index_t i = 0; i < regs; ++i) all_finite[i] = xsimd::all(xsimd::isfinite(m[i]));
-        Scratch<double> count_lanes(regs * width);
-        double* counts = count_lanes.get();
-        std::fill(counts, counts + regs * width, 0.0);
-        Scratch<B> count_of(regs);
-        B* count = count_of.get();
-        for (index_t r0 = 0; r0 < n; r0 += column_count_flush) {
-            const index_t r1 = std::min(n, r0 + column_count_flush);
-            for (index_t i = 0; i < regs; ++i) count[i] = B(V(0));
-            for (index_t r = r0; r < r1; ++r) {
-                for (index_t i = 0; i < regs; ++i) {
-                    const B d = at(r, i) - shift[i];
-                    B e = exp_shifted<A>(d, true);
-                    if (!all_finite[i]) e = xsimd::select(xsimd::isfinite(m[i]), e, exp_shifted<A>(d, false));
-                    const auto is_shift = d == B(V(0));
-                    count[i] = count[i] + xsimd::select(is_shift, B(V(1)), B(V(0)));
-                    total[i].add(xsimd::select(is_shift, B(V(0)), e));
-                }
-            }
-            for (index_t i = 0; i < regs; ++i) {
-                alignas(64) V lanes_of[width];
-                count[i].store_aligned(lanes_of);
-                for (index_t k = 0; k < width; ++k) counts[i * width + k] += double(lanes_of[k]);
-            }
-        }
-        for (index_t i = 0; i < regs; ++i) {  // log(sum) in double, as softmax_column_block
-            alignas(64) V rest[width], log_sum[width];
-            total[i].value().store_aligned(rest);
-            for (index_t k = 0; k < width; ++k) {
-                const double c = counts[i * width + k], sum = double(rest[k]);
-                log_sum[k] = V(c >= 1.0 ? std::log1p((c - 1.0) + sum) : std::log(sum));
-            }
-            log_sums[i] = B::load_aligned(log_sum);
-        }
-    }
-
-    // Pass 3. Every element is read before it is written, so out may alias x.
-    if constexpr (!Log) {
-        for (index_t i = 0; i < regs; ++i) log_sums[i] = B(V(1)) / total[i].value();  // the scales
-        for (index_t r = 0; r < n; ++r) {
-            for (index_t i = 0; i < regs; ++i) {
-                B e;
-                if constexpr (store_exps) e = column_register<A>(static_cast<const T*>(out.row(r)), i, whole, tail, V(0));
-                else e = exp_shifted<A>(at(r, i) - shift[i], true);
-                put(r, i, e * log_sums[i]);
-            }
-        }
-    } else {
-        for (index_t r = 0; r < n; ++r)
-            for (index_t i = 0; i < regs; ++i) put(r, i, (at(r, i) - shift[i]) - log_sums[i]);
+            for (index_t i = 0; i < cols.regs(); ++i) cols.store(out.row(r), i, (at(r, i) - shift[i]) - norm[i]);
     }
 }
 
 // softmax or log_softmax of every column of x (along axis 0), into out (which may alias x).
 template <class A, class T>
 void softmax_columns(Rows<const T> x, bool log, Rows<T> out) {
+    using V = value_t<T>;
     if (x.n_rows < 1) return;
-    if (columns_by_rows<A, value_t<T>>(x.n_rows, sizeof(T))) {
-        if (log) softmax_columns_by_rows<true, A>(x, out);
-        else softmax_columns_by_rows<false, A>(x, out);
+    if (columns_by_rows<A, V>(x.n_rows, sizeof(T))) {
+        const AllColumns<A, V> cols(x.n_cols);
+        if (log) softmax_column_passes<true>(x, out, cols);
+        else softmax_column_passes<false>(x, out, cols);
         return;
     }
-    for_column_blocks<A, value_t<T>>(x.n_rows, x.n_cols, sizeof(T), [&](auto regs, auto full, index_t c0, index_t lanes) {
-        constexpr int R = decltype(regs)::value;
-        constexpr bool Full = decltype(full)::value;
-        if (log) softmax_column_block<true, R, Full, A>(x, out, c0, lanes);
-        else softmax_column_block<false, R, Full, A>(x, out, c0, lanes);
+    for_column_blocks<A, V>(x.n_rows, x.n_cols, sizeof(T), [&](auto regs, auto full, index_t c0, index_t lanes) {
+        const ColumnBlock<decltype(regs)::value, decltype(full)::value, A, V> cols{c0, lanes};
+        if (log) softmax_column_passes<true>(x, out, cols);
+        else softmax_column_passes<false>(x, out, cols);
     });
 }
 
-// logsumexp of the columns [c0, ...), as ExpSum (fused.hpp) makes it: shift = max when finite,
-// 0 when every element is -inf or NaN; a +inf gives +inf (NaN with a NaN) through exp(inf).
-template <int R, bool Full, class A, class T>
-void logsumexp_column_block(Rows<const T> x, T* out, index_t c0, index_t lanes) {
+// logsumexp of the columns `cols` covers, into out[column], as ExpSum (fused.hpp) makes it:
+// shift = max when finite, 0 when every element is -inf or NaN; a +inf gives +inf (NaN with a
+// NaN) through exp(inf).
+template <class Cols, class T>
+void logsumexp_column_passes(Rows<const T> x, T* out, const Cols& cols) {
+    using A = typename Cols::A;
     using V = value_t<T>;
     using B = batch<V, A>;
     constexpr index_t width = B::size;
     const V minus_inf = -std::numeric_limits<V>::infinity();
-    auto at = [&](index_t r, int i) { return load_lanes<Full, A>(x.row(r), c0 + i * width, lanes, minus_inf); };
-    B m[R];
-    CompensatedLanes<B> sum[R];
-    for (int i = 0; i < R; ++i) m[i] = B(minus_inf);
+    auto at = [&](index_t r, index_t i) { return cols.load(x.row(r), i, minus_inf); };
+    column_array<Cols, B> m(cols);
+    column_array<Cols, CompensatedLanes<B>> sum(cols);
+    column_array<Cols, bool> finite_max(cols);  // per cols.group
+    for (index_t i = 0; i < cols.regs(); ++i) m[i] = B(minus_inf);
     for (index_t r = 0; r < x.n_rows; ++r) {
-        for (int i = 0; i < R; ++i) {
+        for (index_t i = 0; i < cols.regs(); ++i) {
             const B v = at(r, i);
             m[i] = xsimd::select(v > m[i], v, m[i]);  // NaN never wins
         }
     }
-    bool all_finite = true;
-    for (int i = 0; i < R; ++i) {
+    for (index_t i = 0; i < cols.regs(); ++i) finite_max[i] = true;
+    for (index_t i = 0; i < cols.regs(); ++i) {
         const auto finite = xsimd::isfinite(m[i]);
-        all_finite = all_finite && xsimd::all(finite);
+        finite_max[cols.group(i)] = finite_max[cols.group(i)] && xsimd::all(finite);
         m[i] = xsimd::select(finite, m[i], B(V(0)));  // now the shift
     }
     for (index_t r = 0; r < x.n_rows; ++r) {
-        for (int i = 0; i < R; ++i) {
+        for (index_t i = 0; i < cols.regs(); ++i) {
             const B d = at(r, i) - m[i];
             // A finite shift is the maximum: d <= 0 or NaN. Elsewhere d may be +inf.
-            sum[i].add(all_finite ? exp_shifted<A>(d, true) : exp_shifted<A>(d, false));
+            sum[i].add(finite_max[cols.group(i)] ? exp_shifted<A>(d, true) : exp_shifted<A>(d, false));
         }
     }
-    for (int i = 0; i < R; ++i) {
+    for (index_t i = 0; i < cols.regs(); ++i) {
         alignas(64) V shift[width], total[width];
         m[i].store_aligned(shift);
         sum[i].value().store_aligned(total);
-        const index_t here = Full ? width : lanes;
-        for (index_t k = 0; k < here; ++k)
-            out[c0 + i * width + k] = from_value<T>(V(double(shift[k]) + std::log(double(total[k]))));
-    }
-}
-
-// logsumexp_column_block's arithmetic over all the columns, each pass row after row (for tall
-// blocks, see columns_by_rows): the same operations on every lane in the same order.
-template <class A, class T>
-void logsumexp_columns_by_rows(Rows<const T> x, T* out) {
-    using V = value_t<T>;
-    using B = batch<V, A>;
-    constexpr index_t width = B::size;
-    const V minus_inf = -std::numeric_limits<V>::infinity();
-    const index_t whole = x.n_cols / width, regs = (x.n_cols + width - 1) / width, tail = x.n_cols - whole * width;
-    Scratch<B> shifts(regs);
-    Scratch<CompensatedLanes<B>> sums(regs);
-    Scratch<std::uint8_t> shift_is_maxima(regs);
-    B* shift = shifts.get();
-    CompensatedLanes<B>* sum = sums.get();
-    std::uint8_t* shift_is_max = shift_is_maxima.get();
-    for (index_t i = 0; i < regs; ++i) shift[i] = B(minus_inf);
-    for (index_t r = 0; r < x.n_rows; ++r) {
-        const T* row = x.row(r);
-        for (index_t i = 0; i < regs; ++i) {
-            const B v = column_register<A>(row, i, whole, tail, minus_inf);
-            shift[i] = xsimd::select(v > shift[i], v, shift[i]);  // NaN never wins
-        }
-    }
-    for (index_t i = 0; i < regs; ++i) {
-        const auto finite = xsimd::isfinite(shift[i]);
-        shift_is_max[i] = xsimd::all(finite);
-        shift[i] = xsimd::select(finite, shift[i], B(V(0)));
-    }
-    for (index_t r = 0; r < x.n_rows; ++r) {
-        const T* row = x.row(r);
-        for (index_t i = 0; i < regs; ++i) {
-            const B d = column_register<A>(row, i, whole, tail, minus_inf) - shift[i];
-            sum[i].add(shift_is_max[i] ? exp_shifted<A>(d, true) : exp_shifted<A>(d, false));
-        }
-    }
-    for (index_t i = 0; i < regs; ++i) {
-        alignas(64) V shift_lanes[width], total[width];
-        shift[i].store_aligned(shift_lanes);
-        sum[i].value().store_aligned(total);
-        for (index_t k = 0; k < std::min(width, x.n_cols - i * width); ++k)
-            out[i * width + k] = from_value<T>(V(double(shift_lanes[k]) + std::log(double(total[k]))));
+        for (index_t k = 0; k < cols.lanes_in(i); ++k)
+            out[cols.column(i) + k] = from_value<T>(V(double(shift[k]) + std::log(double(total[k]))));
     }
 }
 
 // out[c] = logsumexp of column c (out has n_cols entries).
 template <class A, class T>
 void logsumexp_columns(Rows<const T> x, T* out) {
+    using V = value_t<T>;
     if (x.n_rows < 1) return;
-    if (columns_by_rows<A, value_t<T>>(x.n_rows, sizeof(T))) {
-        logsumexp_columns_by_rows<A>(x, out);
-        return;
-    }
-    for_column_blocks<A, value_t<T>>(x.n_rows, x.n_cols, sizeof(T), [&](auto regs, auto full, index_t c0, index_t lanes) {
-        logsumexp_column_block<decltype(regs)::value, decltype(full)::value, A>(x, out, c0, lanes);
+    if (columns_by_rows<A, V>(x.n_rows, sizeof(T))) return logsumexp_column_passes(x, out, AllColumns<A, V>(x.n_cols));
+    for_column_blocks<A, V>(x.n_rows, x.n_cols, sizeof(T), [&](auto regs, auto full, index_t c0, index_t lanes) {
+        logsumexp_column_passes(x, out, ColumnBlock<decltype(regs)::value, decltype(full)::value, A, V>{c0, lanes});
     });
 }
 
