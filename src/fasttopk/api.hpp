@@ -109,12 +109,15 @@ void arg_reduce(Rows<const T> x, bool find_min, index_t* out) {
     for_row_ranges(x.n_rows, x.n_cols, [&](index_t b, index_t e) { fn(x.slice(b, e), find_min, out + b); });
 }
 
+// Columns per unit of work when columns are split over the threads: whole batches on every ISA.
+constexpr index_t column_group = 64;
+
 // Along axis 0: out has n_cols entries. Columns are split over the threads, in whole batches.
 template <class T>
 void arg_reduce_columns(Rows<const T> x, bool find_min, index_t* out) {
     if (x.n_rows < 1) throw std::invalid_argument("arg_reduce_columns needs at least one row");
     auto fn = active_kernels().of<T>().arg_reduce_columns;
-    constexpr index_t group = 64;  // columns per unit of work: whole batches on every ISA
+    constexpr index_t group = column_group;
     const index_t n_groups = (x.n_cols + group - 1) / group;
     for_row_ranges(n_groups, x.n_rows * group, [&](index_t b, index_t e) {
         const index_t c0 = b * group, c1 = std::min(x.n_cols, e * group);
@@ -122,12 +125,12 @@ void arg_reduce_columns(Rows<const T> x, bool find_min, index_t* out) {
     });
 }
 
-// Runs kernel(o, c0, c1) over columns [c0, c1) of each panel o, in groups of 64 columns (whole
-// batches on every ISA) split over the threads; a thread's run of groups within one panel goes
+// Runs kernel(o, c0, c1) over columns [c0, c1) of each panel o, in column groups split over
+// the threads; a thread's run of groups within one panel goes
 // to the kernel in one call.
 template <class Fn>
 void for_panel_columns(index_t n_outer, index_t n, index_t n_inner, Fn&& kernel) {
-    constexpr index_t group = 64;
+    constexpr index_t group = column_group;
     const index_t groups_per_panel = (n_inner + group - 1) / group;
     for_row_ranges(n_outer * groups_per_panel, n * group, [&](index_t b, index_t e) {
         while (b < e) {
@@ -190,7 +193,7 @@ void topk(Rows<const T> x, index_t k, bool largest, bool sorted, Rows<T> values,
     });
 }
 
-// topk down the columns of a tall block with too few columns to share out (under a group of 64
+// topk down the columns of a tall block with too few columns to share out (under a column group
 // per thread): the rows are split instead. Each part's k best of every column go to a stacked
 // (parts * k) x n_cols block, which a last pass reduces to the k best. Exact, ties included:
 // equal keys keep ascending rows within a part, and earlier parts hold earlier rows, so the
@@ -232,7 +235,7 @@ void topk_panels(Panels<const T> x, index_t k, bool largest, Panels<T> values, P
     if (k < 0 || k > x.n) throw std::invalid_argument("k must lie in [0, n]");
     if (k == 0) return;
     auto fn = active_kernels().of<T>().topk_columns;
-    constexpr index_t group = 64;
+    constexpr index_t group = column_group;
     if (x.n_outer * ((x.n_inner + group - 1) / group) < PoolHolder::get()->size()) {
         for (index_t o = 0; o < x.n_outer; ++o) {
             const auto panel = x.columns(o, 0, x.n_inner);
