@@ -57,16 +57,16 @@ fasttopk::Panels<const T> as_const(fasttopk::Panels<T> p) {
 
 index_t* int64_out(py::array a, index_t n, const char* name) {
     if (!py::isinstance<py::array_t<std::int64_t>>(a) || a.ndim() != 1 || a.shape(0) != n ||
-        (n > 1 && a.strides(0) != 8) || !a.writeable())
-        throw py::value_error(std::string(name) + ": expected a writable contiguous int64 array of length " +
+        (n > 1 && a.strides(0) != 8) || !a.writeable() || reinterpret_cast<std::uintptr_t>(a.data()) % alignof(index_t) != 0)
+        throw py::value_error(std::string(name) + ": expected a writable aligned contiguous int64 array of length " +
                               std::to_string(n));
     return static_cast<index_t*>(a.mutable_data());
 }
 
 const index_t* int64_in(const py::array& a, index_t n, const char* name) {
     if (!py::isinstance<py::array_t<std::int64_t>>(a) || a.ndim() != 1 || a.shape(0) != n ||
-        (n > 1 && a.strides(0) != 8))
-        throw py::value_error(std::string(name) + ": expected a contiguous int64 array of length " +
+        (n > 1 && a.strides(0) != 8) || reinterpret_cast<std::uintptr_t>(a.data()) % alignof(index_t) != 0)
+        throw py::value_error(std::string(name) + ": expected an aligned contiguous int64 array of length " +
                               std::to_string(n));
     return static_cast<const index_t*>(a.data());
 }

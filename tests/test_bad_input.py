@@ -247,3 +247,27 @@ def test_core_mark_present_labels_stays_in_its_table():
     with pytest.raises(ValueError, match="present"):
         _core.mark_present_labels(labels, 0, frozen)
     assert not frozen.any()
+
+
+def test_core_int64_arguments_must_be_aligned():
+    # An unaligned int64 load is undefined behaviour: the bindings refuse, the Python layer
+    # always passes aligned copies.
+    from fasttopk import _core
+
+    raw = np.zeros(8 * 4 + 1, np.uint8)
+    labels = raw[1:].view(np.int64)  # 4 labels, off by one byte
+    assert not labels.flags.aligned
+    with pytest.raises(ValueError, match="labels: expected an aligned"):
+        _core.mark_present_labels(labels, 0, np.zeros(2, np.bool_))
+    with pytest.raises(ValueError, match="labels: expected an aligned"):
+        _core.true_label_rank(np.zeros((4, 2), np.float32), labels, np.empty(4, np.int64))
+    with pytest.raises(ValueError, match="ranks: expected a writable aligned"):
+        _core.true_label_rank(np.zeros((4, 2), np.float32), np.zeros(4, np.int64), labels)
+
+
+def test_accuracy_with_unaligned_labels_matches_aligned():
+    raw = np.zeros(8 * 6 + 1, np.uint8)
+    y = raw[1:].view(np.int64)
+    y[:] = [0, 1, 2, 2, 1, 0]
+    scores = np.random.default_rng(0).standard_normal((6, 3))
+    assert fasttopk.top_k_accuracy_score(y, scores, k=1) == fasttopk.top_k_accuracy_score(y.copy(), scores, k=1)

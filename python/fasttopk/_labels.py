@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from ._layout import aligned
 from ._metric_inputs import check_labels
 
 __all__ = ["TrueLabels", "encode", "unique", "validated_labels"]
@@ -202,7 +203,7 @@ class TrueLabels:
                 ints = self.ints
                 if hi - lo < _lut_limit(ints.shape[0]):
                     present = np.zeros(hi - lo + 1, dtype=np.bool_)
-                    _core.mark_present_labels(np.ascontiguousarray(ints), lo, present)
+                    _core.mark_present_labels(aligned(np.ascontiguousarray(ints)), lo, present)
                     self._range = (lo, hi, present)
         return self._range  # type: ignore[return-value]
 
